@@ -1,0 +1,23 @@
+//! `libcem_ctx.a`: the C static library of cem-ctx.
+//!
+//! This package exists only to give the C archive a `#[panic_handler]`. The
+//! core crate (`cem-ctx`, an `rlib`) cannot carry one, because a `no_std`
+//! firmware crate that depends on it must be free to define its own (E0152),
+//! and Cargo builds every declared crate type of a dependency.
+//!
+//! All symbols come from the core crate: `cem_swapcontext` and
+//! `cem_context_trap` from its `global_asm!` sources, `cem_makecontext` and
+//! `cem_makecontext_checked` from `src/ffi.rs`. Referencing the crate keeps its
+//! object files in the archive.
+#![no_std]
+
+pub use cem_ctx_core::ffi::*;
+
+/// The exported C functions are written not to panic (no indexing, no
+/// arithmetic that can overflow on input). Should a panic happen anyway, the
+/// process stops at the same documented trap the switch uses for a coroutine
+/// that returns into nothing: no unwinding through C frames.
+#[panic_handler]
+fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
+    cem_ctx_core::trap()
+}

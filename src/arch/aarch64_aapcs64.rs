@@ -1,0 +1,65 @@
+//! AArch64 AAPCS64 (Linux, macOS, bare metal): saved-state layout.
+//! The switch is `asm/aarch64_aapcs64.s`.
+
+use static_assertions::{assert_eq_align, assert_eq_size, const_assert_eq};
+
+/// Saved callee-saved state of a suspended context: the Cem runtime's ARM64
+/// `cem_context_t`, field for field. 168 bytes, 8-byte aligned. Follows
+/// AAPCS64 §6.1.1 (x19–x28 callee-saved, x29 frame pointer, x30 link
+/// register) and §6.1.2 (the low 64 bits of v8–v15, i.e. d8–d15).
+///
+/// | offset | size | field | contents |
+/// |-------:|-----:|-------|----------|
+/// | 0–72   | 8 each | `x19`…`x28` | x19–x28 |
+/// | 80     | 8 | `x29` | frame pointer |
+/// | 88     | 8 | `x30` | link register: the resume address |
+/// | 96     | 8 | `sp`  | stack pointer |
+/// | 104–160| 8 each | `d8`…`d15` | d8–d15 (as `double`) |
+///
+/// x18 is never read or written: it is the platform register on Apple and
+/// Windows and the shadow-call-stack pointer on some Linux builds.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[allow(missing_docs)]
+pub struct Context {
+    pub x19: u64,
+    pub x20: u64,
+    pub x21: u64,
+    pub x22: u64,
+    pub x23: u64,
+    pub x24: u64,
+    pub x25: u64,
+    pub x26: u64,
+    pub x27: u64,
+    pub x28: u64,
+    /// Frame pointer, offset 80.
+    pub x29: u64,
+    /// Link register, offset 88: where the context resumes.
+    pub x30: u64,
+    /// Stack pointer, offset 96.
+    pub sp: u64,
+    pub d8: f64,
+    pub d9: f64,
+    pub d10: f64,
+    pub d11: f64,
+    pub d12: f64,
+    pub d13: f64,
+    pub d14: f64,
+    pub d15: f64,
+}
+
+assert_eq_size!(Context, [u8; 168]);
+assert_eq_align!(Context, u64);
+const_assert_eq!(core::mem::offset_of!(Context, x19), 0);
+const_assert_eq!(core::mem::offset_of!(Context, x28), 72);
+const_assert_eq!(core::mem::offset_of!(Context, x29), 80);
+const_assert_eq!(core::mem::offset_of!(Context, x30), 88);
+const_assert_eq!(core::mem::offset_of!(Context, sp), 96);
+const_assert_eq!(core::mem::offset_of!(Context, d8), 104);
+const_assert_eq!(core::mem::offset_of!(Context, d15), 160);
+
+/// Alignment AAPCS64 requires of sp at every public interface (§6.4.5.1).
+pub const STACK_ALIGN: usize = 16;
+
+/// Smallest stack `cem_makecontext_checked` accepts on this ABI, in bytes.
+pub const MIN_STACK_SIZE: usize = 256;

@@ -1,0 +1,111 @@
+//! Per-ABI glue and the one object-format layer shared by every `asm/` source.
+//!
+//! Each ABI has exactly one assembly source in `asm/`. What differs between
+//! object formats is confined to the GAS macros defined here and prepended to
+//! that source:
+//!
+//! | macro                    | ELF (Linux, bare metal)        | Mach-O (Apple)             |
+//! |--------------------------|--------------------------------|----------------------------|
+//! | `FUNC_BEGIN name`        | `.globl`, `.type @function`    | `.globl _name` (C prefix)  |
+//! | `FUNC_END name`          | `.size name, . - name`         | nothing                    |
+//! | `GNU_PROPERTY type bits` | `.note.gnu.property` note      | nothing (no such note)     |
+//! | non-executable stack     | `.note.GNU-stack` section      | not applicable             |
+//!
+//! `CEM_FP_STATE` (1 or 0) mirrors `cfg(cem_fp_state)` from `build.rs`, so the
+//! assembly saves floating-point state exactly when the Rust glue expects it.
+
+/// Expands to the object-format prelude (a string literal) for this target.
+#[cfg(target_vendor = "apple")]
+macro_rules! object_format_prelude {
+    () => {
+        r#"
+        .macro FUNC_BEGIN name
+            .text
+            .globl _\name
+            .p2align 4
+        _\name:
+        .endm
+        .macro FUNC_END name
+        .endm
+        .macro GNU_PROPERTY type, bits
+        .endm
+        "#
+    };
+}
+
+/// Expands to the object-format prelude (a string literal) for this target.
+#[cfg(not(target_vendor = "apple"))]
+macro_rules! object_format_prelude {
+    () => {
+        r#"
+        .macro FUNC_BEGIN name
+            .text
+            .globl \name
+            .type \name, %function
+            .p2align 4
+        \name:
+        .endm
+        .macro FUNC_END name
+            .size \name, . - \name
+        .endm
+        // NT_GNU_PROPERTY_TYPE_0 note with one AND-combined feature word, as the
+        // linker expects it (8-byte aligned on ELF64). A feature bit survives a
+        // link only if every input object sets it, so an object that omitted
+        // it would switch IBT/BTI off for the whole program.
+        .macro GNU_PROPERTY type, bits
+            .pushsection .note.gnu.property, "a", %note
+            .p2align 3
+            .long 4
+            .long 16
+            .long 5
+            .asciz "GNU"
+            .long \type
+            .long 4
+            .long \bits
+            .long 0
+            .popsection
+        .endm
+        .pushsection .note.GNU-stack, "", %progbits
+        .popsection
+        "#
+    };
+}
+
+/// Removes the prelude's macros again so that another `global_asm!` block in
+/// the same codegen unit could define its own.
+macro_rules! object_format_epilogue {
+    () => {
+        r#"
+        .purgem FUNC_BEGIN
+        .purgem FUNC_END
+        .purgem GNU_PROPERTY
+        "#
+    };
+}
+
+/// `.set CEM_FP_STATE, 0|1` for the assembly, from `cfg(cem_fp_state)`.
+#[cfg(cem_fp_state)]
+macro_rules! fp_state_flag {
+    () => {
+        ".set CEM_FP_STATE, 1\n"
+    };
+}
+#[cfg(not(cem_fp_state))]
+macro_rules! fp_state_flag {
+    () => {
+        ".set CEM_FP_STATE, 0\n"
+    };
+}
+
+#[cfg(target_arch = "x86_64")]
+pub mod x86_64_sysv;
+#[cfg(target_arch = "x86_64")]
+pub use x86_64_sysv as native;
+
+#[cfg(target_arch = "aarch64")]
+pub mod aarch64_aapcs64;
+#[cfg(target_arch = "aarch64")]
+pub use aarch64_aapcs64 as native;
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+compile_error!("cem-ctx supports x86-64 (System V) and AArch64 (AAPCS64) only");

@@ -1,0 +1,146 @@
+//! x86-64 System V psABI (Linux, macOS, bare metal): saved-state layout and
+//! initial frame. The switch itself is `asm/x86_64_sysv.s`.
+
+use core::arch::global_asm;
+use static_assertions::{assert_eq_align, assert_eq_size, const_assert_eq};
+
+global_asm!(
+    object_format_prelude!(),
+    fp_state_flag!(),
+    include_str!("../../asm/x86_64_sysv.s"),
+    object_format_epilogue!(),
+    options(att_syntax)
+);
+
+/// Saved callee-saved state of a suspended context: the Cem runtime's
+/// x86-64 `cem_context_t`, field for field.
+///
+/// 64 bytes, 8-byte aligned. Follows the System V AMD64 psABI §3.2.1
+/// (Figure 3.4, "Register Usage"): rbx, rbp and r12–r15 are callee-saved, as
+/// are the MXCSR control bits and the x87 control word.
+///
+/// | offset | size | field      | contents                                             |
+/// |-------:|-----:|------------|------------------------------------------------------|
+/// |      0 |    8 | `rbx`      | rbx (for a fresh context: `func`)                    |
+/// |      8 |    8 | `rbp`      | rbp (for a fresh context: 0, ends frame-pointer walks)|
+/// |     16 |    8 | `r12`      | r12 (fresh: `return_func`, or `cem_context_trap`)    |
+/// |     24 |    8 | `r13`      | r13 (fresh: `cem_context_trap`)                      |
+/// |     32 |    8 | `r14`      | r14                                                  |
+/// |     40 |    8 | `r15`      | r15                                                  |
+/// |     48 |    8 | `rsp`      | stack pointer; `[rsp]` is the resume address         |
+/// |     56 |    4 | `mxcsr`    | MXCSR                                                |
+/// |     60 |    4 | `_padding` | x87 control word in the low 16 bits (Cem's name kept)|
+///
+/// On targets without SSE (`x86_64-unknown-none`) `mxcsr` and `_padding` are
+/// left untouched by the switch, because `stmxcsr`/`fnstcw` fault until the
+/// kernel enables the FPU.
+///
+/// The contents are only meaningful to `cem_swapcontext`; read `rsp` (or use
+/// `CEM_CONTEXT_GET_SP` from C) to learn where a suspended context's stack is.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Context {
+    /// rbx, offset 0.
+    pub rbx: u64,
+    /// rbp (frame pointer), offset 8.
+    pub rbp: u64,
+    /// r12, offset 16.
+    pub r12: u64,
+    /// r13, offset 24.
+    pub r13: u64,
+    /// r14, offset 32.
+    pub r14: u64,
+    /// r15, offset 40.
+    pub r15: u64,
+    /// Stack pointer, offset 48. Points at the address the context resumes at.
+    pub rsp: u64,
+    /// MXCSR, offset 56 (4 bytes). Control bits are restored on a switch when
+    /// they differ from the current ones; status flags are not preserved
+    /// (they are caller-saved in the psABI).
+    pub mxcsr: u32,
+    /// Offset 60 (4 bytes). Low 16 bits: the x87 FPU control word, restored
+    /// like MXCSR. Upper 16 bits: zero. Named `_padding` as in Cem.
+    pub _padding: u32,
+}
+
+assert_eq_size!(Context, [u8; 64]);
+assert_eq_align!(Context, u64);
+const_assert_eq!(core::mem::offset_of!(Context, rbx), 0);
+const_assert_eq!(core::mem::offset_of!(Context, rbp), 8);
+const_assert_eq!(core::mem::offset_of!(Context, r12), 16);
+const_assert_eq!(core::mem::offset_of!(Context, r13), 24);
+const_assert_eq!(core::mem::offset_of!(Context, r14), 32);
+const_assert_eq!(core::mem::offset_of!(Context, r15), 40);
+const_assert_eq!(core::mem::offset_of!(Context, rsp), 48);
+const_assert_eq!(core::mem::offset_of!(Context, mxcsr), 56);
+const_assert_eq!(core::mem::offset_of!(Context, _padding), 60);
+
+/// Alignment the psABI requires of rsp before a `call` (§3.2.2).
+pub const STACK_ALIGN: usize = 16;
+
+/// Smallest stack `cem_makecontext_checked` accepts on this ABI, in bytes.
+///
+/// It covers what the library itself needs: up to 15 bytes lost to aligning
+/// the top down to 16, the 8-byte entry slot, the return addresses of the
+/// entry trampoline's calls and a small frame for `func`. Everything `func`
+/// does on top (its locals, callees, and any signal handler that runs on this
+/// stack: several KiB on x86-64 with AVX-512 state) must be added by the caller.
+pub const MIN_STACK_SIZE: usize = 256;
+
+extern "C" {
+    fn cem_ctx_x86_64_sysv_start();
+}
+
+/// Reads the current MXCSR and x87 control word, which a new context inherits
+/// (as a new POSIX thread inherits the creating thread's FP environment).
+#[cfg(cem_fp_state)]
+fn current_fp_control() -> (u32, u32) {
+    let mut mxcsr: u32 = 0;
+    let mut fcw: u16 = 0;
+    // SAFETY: stmxcsr and fnstcw only store 4 and 2 bytes to the given locals.
+    unsafe {
+        core::arch::asm!(
+            "stmxcsr [{m}]",
+            "fnstcw [{c}]",
+            m = in(reg) &mut mxcsr,
+            c = in(reg) &mut fcw,
+            options(nostack, preserves_flags)
+        );
+    }
+    (mxcsr, u32::from(fcw))
+}
+
+/// Without SSE the switch leaves these fields alone; store zero.
+#[cfg(not(cem_fp_state))]
+fn current_fp_control() -> (u32, u32) {
+    (0, 0)
+}
+
+/// Builds the initial frame at `top` (16-byte aligned, `top - MIN_STACK_SIZE`
+/// writable) so that the first switch into the returned context runs the entry
+/// trampoline, which calls `func`, then `ret_func`, then `trap`.
+///
+/// # Safety
+/// `top - 8 .. top` must be writable memory owned by the new context.
+pub(crate) unsafe fn init(
+    top: usize,
+    func: unsafe extern "C" fn(),
+    ret_func: unsafe extern "C" fn(),
+    trap: unsafe extern "C" fn() -> !,
+) -> Context {
+    let slot = (top - 8) as *mut u64;
+    // The switch pops this as the resume address; after the pop rsp == top.
+    slot.write(cem_ctx_x86_64_sysv_start as *const () as u64);
+    let (mxcsr, fcw) = current_fp_control();
+    Context {
+        rbx: func as usize as u64,
+        rbp: 0,
+        r12: ret_func as usize as u64,
+        r13: trap as usize as u64,
+        r14: 0,
+        r15: 0,
+        rsp: slot as u64,
+        mxcsr,
+        _padding: fcw,
+    }
+}
