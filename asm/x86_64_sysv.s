@@ -43,14 +43,18 @@ FUNC_BEGIN cem_swapcontext
     fnstcw  60(%rdi)
     // Reloading MXCSR and the x87 control word costs more than the rest of the
     // switch (ldmxcsr and fldcw serialise FP execution), and the two contexts
-    // almost always agree. Compare only the control bits (MXCSR bits 6-15, all
-    // 16 bits of the control word; the MXCSR status flags are caller-saved and
-    // the upper 16 bits of _padding are not state) and reload when they differ.
-    // rax and rcx are caller-saved scratch, free to use.
-    movq    56(%rsi), %rax
-    xorq    56(%rdi), %rax
-    movabsq $0x0000ffff0000ffc0, %rcx
-    testq   %rcx, %rax
+    // almost always agree. Compare only the control bits (MXCSR bits 6-15 and
+    // the whole control word: the MXCSR status flags are caller-saved) and
+    // reload when they differ. Each load has the size of the store that wrote
+    // its bytes (4 for stmxcsr, 2 for fnstcw): one wider load spanning both
+    // stores cannot be store-forwarded and stalls the switch (measured here:
+    // 18 ns per switch instead of 5). rax and rcx are caller-saved scratch.
+    movl    56(%rsi), %eax
+    xorl    56(%rdi), %eax
+    movzwl  60(%rsi), %ecx
+    xorw    60(%rdi), %cx
+    andl    $0xffc0, %eax
+    orl     %ecx, %eax
     jz      2f
     ldmxcsr 56(%rsi)
     fldcw   60(%rsi)
