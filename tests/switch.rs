@@ -336,7 +336,7 @@ extern "C" fn migrating() {
     loop {
         counter += 1;
         unsafe {
-            (&mut (*m).seen).push((thread_id(), counter));
+            Vec::push(&mut (*m).seen, (thread_id(), counter));
             swap_context(&mut (*m).co, &(*m).back);
         }
     }

@@ -17,7 +17,21 @@ pub use cem_ctx_core::ffi::*;
 /// arithmetic that can overflow on input). Should a panic happen anyway, the
 /// process stops at the same documented trap the switch uses for a coroutine
 /// that returns into nothing: no unwinding through C frames.
+#[cfg(not(test))] // a test build links std, which has its own
 #[panic_handler]
 fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
+    cem_ctx_core::trap()
+}
+
+/// The precompiled `core` carries DWARF unwind tables that name Rust's
+/// personality routine, so the linker wants the symbol even though this
+/// archive never unwinds (`panic = "abort"`, and the panic handler above
+/// traps). Only std defines it; a C program linking this archive has no std,
+/// so provide one that stops at the trap should anything ever call it.
+/// (A program that also links a std-based Rust staticlib gets a duplicate
+/// symbol; link that library's std instead of this archive's copy.)
+#[cfg(not(test))]
+#[no_mangle]
+pub extern "C" fn rust_eh_personality() -> ! {
     cem_ctx_core::trap()
 }

@@ -133,7 +133,7 @@ pub static ENTRY_FP: AtomicU64 = AtomicU64::new(1);
 /// Alignment the psABI promises at a function's first instruction:
 /// `(rsp + 8) % 16 == 0` (§3.2.2).
 pub fn entry_sp_ok(sp: u64) -> bool {
-    (sp + 8) % 16 == 0
+    (sp + 8).is_multiple_of(16)
 }
 
 extern "C" {

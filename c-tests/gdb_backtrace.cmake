@@ -1,0 +1,33 @@
+# Runs PROGRAM under gdb, breaks inside a coroutine and checks the backtrace:
+# it must show the coroutine's frames and end at the entry trampoline, with no
+# unknown frames ("??") and no "corrupt stack" complaints.
+if(NOT GDB)
+  message(FATAL_ERROR "gdb not found: this test needs it (apt-get install gdb)")
+endif()
+execute_process(
+  COMMAND ${GDB} -nx -batch -ex "break deep_frame" -ex run -ex bt ${PROGRAM}
+  OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+message("${out}")
+string(REGEX MATCHALL "\n#[0-9]+ [^\n]*" frames "\n${out}")
+list(LENGTH frames n)
+if(n LESS 4)
+  message(FATAL_ERROR "expected at least 4 frames, got ${n}; stderr: ${err}")
+endif()
+list(GET frames 0 first)
+math(EXPR last_i "${n} - 1")
+list(GET frames ${last_i} last)
+foreach(want deep_frame middle_frame coroutine_root)
+  if(NOT out MATCHES "${want}")
+    message(FATAL_ERROR "frame ${want} missing from the backtrace")
+  endif()
+endforeach()
+if(NOT first MATCHES "deep_frame")
+  message(FATAL_ERROR "innermost frame is not deep_frame: ${first}")
+endif()
+if(NOT last MATCHES "cem_ctx_(x86_64_sysv|aarch64_aapcs64)_start")
+  message(FATAL_ERROR "backtrace does not end at the coroutine root trampoline: ${last}")
+endif()
+if(out MATCHES "\\?\\? \\(" OR out MATCHES "corrupt stack" OR err MATCHES "corrupt stack")
+  message(FATAL_ERROR "backtrace has unknown frames or a corrupt-stack warning")
+endif()
+message(STATUS "backtrace ends cleanly at: ${last}")

@@ -1,0 +1,43 @@
+/* cem_context_t has exactly the Cem runtime's size, alignment and offsets.
+ * Checked at compile time (the build fails on a mismatch) and printed. */
+#include <stdalign.h>
+#include <stddef.h>
+
+#include "context.h" /* the drop-in name Cem code includes */
+#include "check.h"
+
+#if defined(CEM_ARCH_X86_64)
+#define FIELDS(X) X(rbx, 0) X(rbp, 8) X(r12, 16) X(r13, 24) X(r14, 32) X(r15, 40) X(rsp, 48) X(mxcsr, 56) X(_padding, 60)
+#define EXPECTED_SIZE 64
+#elif defined(CEM_ARCH_ARM64)
+#define FIELDS(X) X(x19, 0) X(x20, 8) X(x21, 16) X(x22, 24) X(x23, 32) X(x24, 40) X(x25, 48) X(x26, 56) \
+    X(x27, 64) X(x28, 72) X(x29, 80) X(x30, 88) X(sp, 96) X(d8, 104) X(d9, 112) X(d10, 120)            \
+    X(d11, 128) X(d12, 136) X(d13, 144) X(d14, 152) X(d15, 160)
+#define EXPECTED_SIZE 168
+#endif
+
+#define STATIC_OFFSET(f, off) _Static_assert(offsetof(cem_context_t, f) == (off), "offset of " #f);
+FIELDS(STATIC_OFFSET)
+_Static_assert(sizeof(cem_context_t) == EXPECTED_SIZE, "sizeof(cem_context_t)");
+_Static_assert(alignof(cem_context_t) == 8, "alignof(cem_context_t)");
+_Static_assert(CEM_CTX_MIN_STACK_SIZE >= 16, "minimum stack");
+_Static_assert(CEM_MAX_STACK_SIZE == 1024 * 1024, "Cem's CEM_MAX_STACK_SIZE");
+_Static_assert(CEM_MIN_STACK_SIZE == CEM_INITIAL_STACK_SIZE, "Cem's CEM_MIN_STACK_SIZE alias");
+
+#define PRINT_OFFSET(f, off)                                                \
+    printf("  %-9s offset %3zu (expected %3d)\n", #f, offsetof(cem_context_t, f), off); \
+    CHECK(offsetof(cem_context_t, f) == (off));
+
+int main(void) {
+#if defined(CEM_OS_LINUX)
+    const char *os = "linux";
+#elif defined(CEM_OS_MACOS)
+    const char *os = "macos";
+#else
+    const char *os = "none";
+#endif
+    printf("cem_context_t: %zu bytes, %zu-byte aligned (%s)\n", sizeof(cem_context_t), alignof(cem_context_t), os);
+    FIELDS(PRINT_OFFSET)
+    CHECK(sizeof(cem_context_t) == EXPECTED_SIZE);
+    return 0;
+}
