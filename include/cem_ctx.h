@@ -200,7 +200,13 @@ typedef struct {
  * | 104–160| 8 each | `d8`…`d15` | d8–d15 (as `double`) |
  *
  * x18 is never read or written: it is the platform register on Apple and
- * Windows and the shadow-call-stack pointer on some Linux builds.
+ * Windows and the shadow-call-stack pointer on some Linux builds. FPCR is not
+ * saved: AAPCS64 §6.1.2 makes it a global register (its mode bits change only
+ * through calls that affect the whole application's state), so a switch must
+ * not undo a rounding-mode change made in another context.
+ *
+ * On targets without FP registers (`aarch64-unknown-none-softfloat`) `d8`–`d15`
+ * are left untouched by the switch.
  */
 typedef struct {
   uint64_t x19;

@@ -7,8 +7,11 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 SUDO=$([ "$(id -u)" = 0 ] && echo || echo sudo)
-APT_PACKAGES=(gcc g++ libc6-dev cmake gdb binutils)
-RUST_TARGETS=(x86_64-unknown-none x86_64-apple-darwin)
+APT_PACKAGES=(gcc g++ libc6-dev cmake gdb binutils
+    qemu-user gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross
+    binutils-aarch64-linux-gnu gdb-multiarch)
+RUST_TARGETS=(x86_64-unknown-none x86_64-apple-darwin
+    aarch64-unknown-linux-gnu aarch64-apple-darwin aarch64-unknown-none aarch64-unknown-none-softfloat)
 
 # ---------------------------------------------------------------- set-up
 missing=()
@@ -66,10 +69,39 @@ c_suite() {
 }
 
 apple_build() {
-    cargo build --release -p cem-ctx-capi --target x86_64-apple-darwin &&
+    local target=$1
+    cargo build --release -p cem-ctx-capi --target "$target" &&
         [ -n "$LLVM_NM" ] &&
-        has_symbols "$LLVM_NM" target/x86_64-apple-darwin/release/libcem_ctx.a \
+        has_symbols "$LLVM_NM" "target/$target/release/libcem_ctx.a" \
             _cem_swapcontext _cem_makecontext _cem_makecontext_checked _cem_context_trap
+}
+
+# Each ELF archive carries the GNU property note for its ABI's branch
+# protection (IBT / BTI), so a protected link does not lose it because of us.
+property_notes() {
+    readelf -n target/release/libcem_ctx.a | grep "x86 feature: IBT" >/dev/null &&
+        echo "x86-64: IBT property note present" &&
+        cargo build --release -p cem-ctx-capi --target aarch64-unknown-linux-gnu &&
+        readelf -n target/aarch64-unknown-linux-gnu/release/libcem_ctx.a | grep "AArch64 feature: BTI" >/dev/null &&
+        echo "aarch64: BTI property note present"
+}
+
+# The AArch64 switch code must never touch x18 (the platform register), and
+# the softfloat build must not touch FP/SIMD registers.
+aarch64_register_discipline() {
+    local dis
+    dis=$(aarch64-linux-gnu-objdump -d --no-show-raw-insn target/aarch64-unknown-linux-gnu/release/libcem_ctx.a |
+        awk '/<cem_(swapcontext|ctx_aarch64_aapcs64_start|context_trap)>:/,/^$/') || return 1
+    [ -n "$dis" ] || { echo "switch code not found in the archive"; return 1; }
+    if grep -qE '\b[xw]18\b' <<<"$dis"; then echo "x18 used:"; echo "$dis"; return 1; fi
+    echo "x18: untouched by the switch, trampoline and trap"
+    firmware_build aarch64-unknown-none-softfloat || return 1
+    dis=$(aarch64-linux-gnu-objdump -d --no-show-raw-insn \
+        target/firmware-dependent/aarch64-unknown-none-softfloat/debug/cem-ctx-firmware-dependent |
+        awk '/<cem_swapcontext>:/,/^$/')
+    [ -n "$dis" ] || { echo "cem_swapcontext not found in the softfloat binary"; return 1; }
+    if grep -qE '\b[dqvs][0-9]+\b' <<<"$dis"; then echo "FP register used on softfloat:"; echo "$dis"; return 1; fi
+    echo "softfloat: cem_swapcontext touches no FP/SIMD register"
 }
 
 firmware_build() {
@@ -82,12 +114,19 @@ step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy -D warnings" cargo clippy --workspace --all-targets -- -D warnings
 step "cargo doc (no warnings)" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p cem-ctx
 step "rust suite, x86_64-unknown-linux-gnu" cargo test -p cem-ctx
+step "rust suite, aarch64-unknown-linux-gnu (qemu-aarch64)" cargo test -p cem-ctx --target aarch64-unknown-linux-gnu
 step "header drift (cbindgen)" cargo test -p cem-ctx-header
 step "c suite, x86_64-linux-gnu (ctest)" c_suite build/c-x86_64
+step "c suite, aarch64-linux-gnu (ctest under qemu-aarch64)" c_suite build/c-aarch64 \
+    -DCMAKE_TOOLCHAIN_FILE="$ROOT/c-tests/toolchains/aarch64-linux-gnu.cmake"
 step "libcem_ctx.a symbols (nm)" has_symbols nm target/release/libcem_ctx.a \
     cem_swapcontext cem_makecontext cem_makecontext_checked cem_context_trap
-step "build check, x86_64-apple-darwin" apple_build
+step "GNU property notes (IBT, BTI)" property_notes
+step "aarch64: x18 untouched, softfloat touches no FP" aarch64_register_discipline
+step "build check, x86_64-apple-darwin" apple_build x86_64-apple-darwin
+step "build check, aarch64-apple-darwin" apple_build aarch64-apple-darwin
 step "no_std dependent with own panic handler, x86_64-unknown-none" firmware_build x86_64-unknown-none
+step "no_std dependent with own panic handler, aarch64-unknown-none" firmware_build aarch64-unknown-none
 
 # ---------------------------------------------------------------- summary
 echo

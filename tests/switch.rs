@@ -1,19 +1,23 @@
 //! Behaviour of the switch through the raw API (`make_context`,
 //! `swap_context`, and the C exports), run by libtest-mimic.
 //!
-//! Tests that must observe the process stopping (the trap) re-run this
-//! binary as a child with `CEM_CTX_CHILD=<scenario>` and check that it died
-//! on the trap instruction inside `cem_context_trap`.
+//! Tests that must observe the process stopping (the trap) fork and check
+//! that the child died on the trap instruction inside `cem_context_trap`.
 
 use std::cell::UnsafeCell;
-use std::process::Command;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering::SeqCst};
 
 use cem_ctx::{ffi, make_context, swap_context, Context, MakeContextError};
 use libtest_mimic::{Arguments, Failed, Trial};
 
+// Per-ABI probes written in assembly; each module provides the same items:
+// `Regs`, `NAMES`, `MASKS`, `MAIN`, `COROUTINE`, `canary_swap`, and
+// `entry_probe` with `ENTRY_SP`, `ENTRY_FP` and `entry_sp_ok`.
 #[cfg(target_arch = "x86_64")]
 #[path = "switch/x86_64_sysv.rs"]
+mod arch;
+#[cfg(target_arch = "aarch64")]
+#[path = "switch/aarch64_aapcs64.rs"]
 mod arch;
 
 /// A caller-owned stack: 16-byte aligned heap memory.
@@ -67,7 +71,22 @@ fn make(
 
 // ---------------------------------------------------------------- canaries
 
-#[cfg(target_arch = "x86_64")]
+/// Compares what a side found after being resumed with what it loaded.
+fn check_regs(side: &str, expected: &arch::Regs, found: &arch::Regs) -> Result<(), Failed> {
+    let errors: Vec<String> = (0..expected.len())
+        .filter(|&i| expected[i] & arch::MASKS[i] != found[i] & arch::MASKS[i])
+        .map(|i| {
+            format!(
+                "{side}: {} was {:#x}, expected {:#x}",
+                arch::NAMES[i],
+                found[i] & arch::MASKS[i],
+                expected[i] & arch::MASKS[i]
+            )
+        })
+        .collect();
+    ensure(errors.is_empty(), errors.join("; "))
+}
+
 mod canary {
     use super::*;
     pub static MAIN: Slot = Slot::new();
@@ -75,7 +94,7 @@ mod canary {
     pub static CO_FOUND: AtomicPtr<arch::Regs> = AtomicPtr::new(core::ptr::null_mut());
 
     pub extern "C" fn coroutine() {
-        let mut found: arch::Regs = [0; 8];
+        let mut found: arch::Regs = Default::default();
         // Load the coroutine's own canaries and switch back: the main side
         // sees every register clobbered and must get its own values back.
         unsafe { arch::canary_swap(CO.get(), MAIN.get(), &arch::COROUTINE, &mut found) };
@@ -86,21 +105,20 @@ mod canary {
 }
 
 /// Every callee-saved register survives a round trip, in both directions.
-#[cfg(target_arch = "x86_64")]
 fn callee_saved_canaries() -> Result<(), Failed> {
     use canary::*;
     let mut stack = Stack::new(64 * 1024);
     make(CO.get(), &mut stack, coroutine, None);
-    let mut found: arch::Regs = [0; 8];
+    let mut found: arch::Regs = Default::default();
     // main -> coroutine (loads its canaries) -> main
     unsafe { arch::canary_swap(MAIN.get(), CO.get(), &arch::MAIN, &mut found) };
-    arch::check("main side", &arch::MAIN, &found)?;
+    check_regs("main side", &arch::MAIN, &found)?;
     // main (loads its canaries again) -> coroutine, which checks its own
-    let mut again: arch::Regs = [0; 8];
+    let mut again: arch::Regs = Default::default();
     unsafe { arch::canary_swap(MAIN.get(), CO.get(), &arch::MAIN, &mut again) };
-    arch::check("main side, second trip", &arch::MAIN, &again)?;
+    check_regs("main side, second trip", &arch::MAIN, &again)?;
     let co_found = unsafe { Box::from_raw(CO_FOUND.swap(core::ptr::null_mut(), SeqCst)) };
-    arch::check("coroutine side", &arch::COROUTINE, &co_found)?;
+    check_regs("coroutine side", &arch::COROUTINE, &co_found)?;
     Ok(())
 }
 
@@ -141,7 +159,7 @@ fn entry_alignment() -> Result<(), Failed> {
                 format!("entry sp {sp:#x} misaligned (base+{misalign}, size-{extra})"),
             )?;
             ensure(
-                sp < top && sp >= top - 64,
+                sp <= top && sp >= top - 64,
                 format!("entry sp {sp:#x} not just below the top {top:#x}"),
             )?;
             ensure(fp == 0, format!("entry frame pointer {fp:#x}, expected 0"))?;
@@ -505,15 +523,14 @@ static CHILD_MAIN: Slot = Slot::new();
 static CHILD_CO: Slot = Slot::new();
 extern "C" fn returns_at_once() {}
 
-/// Runs one scenario in this (child) process; each must end in the trap.
-fn child(scenario: &str) -> ! {
+/// Runs one scenario in the forked child; each must end in the trap.
+fn child(scenario: &str, stack: &mut Stack) -> ! {
     install_trap_observer();
-    let mut stack = Stack::new(16 * 1024);
     match scenario {
-        "null-return-func" => make(CHILD_CO.get(), &mut stack, returns_at_once, None),
+        "null-return-func" => make(CHILD_CO.get(), stack, returns_at_once, None),
         "return-func-returns" => make(
             CHILD_CO.get(),
-            &mut stack,
+            stack,
             returns_at_once,
             Some(returns_at_once),
         ),
@@ -526,37 +543,48 @@ fn child(scenario: &str) -> ! {
                 None,
             )
         },
-        other => panic!("unknown child scenario {other}"),
+        _ => unsafe { libc::_exit(9) },
     }
     unsafe { swap_context(CHILD_MAIN.get(), CHILD_CO.get()) };
-    std::process::exit(7) // the context came back: not a trap
+    unsafe { libc::_exit(7) } // the context came back: not a trap
 }
 
+/// Forks, runs `scenario` in the child and checks that the child stopped on
+/// the trap instruction. fork rather than re-executing the binary: under
+/// qemu-user a foreign binary cannot exec itself. The stack is allocated
+/// before the fork so that the child does not need the allocator.
 fn expect_trap(scenario: &'static str) -> impl FnOnce() -> Result<(), Failed> {
     move || {
-        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-        let out = Command::new(exe)
-            .env("CEM_CTX_CHILD", scenario)
-            .output()
-            .map_err(|e| e.to_string())?;
-        let code = out.status.code();
+        let mut stack = Stack::new(16 * 1024);
+        // SAFETY: the child only calls async-signal-safe functions and our own
+        // code (no allocation, no locks), then _exits.
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            return Err("fork failed".into());
+        }
+        if pid == 0 {
+            child(scenario, &mut stack);
+        }
+        let mut status = 0;
+        // SAFETY: pid is our child.
+        if unsafe { libc::waitpid(pid, &mut status, 0) } != pid {
+            return Err("waitpid failed".into());
+        }
+        let exited = libc::WIFEXITED(status);
+        let code = libc::WEXITSTATUS(status);
         ensure(
-            code == Some(42),
+            exited && code == 42,
             format!(
-                "{scenario}: child {:?} (42 = stopped in cem_context_trap, 43 = fault elsewhere, 7 = came back); stderr: {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr)
+                "{scenario}: child status {status:#x} (exit 42 = stopped in cem_context_trap, \
+                 43 = fault elsewhere, 7 = the context came back, 9 = unknown scenario)"
             ),
         )
     }
 }
 
 fn main() {
-    if let Ok(scenario) = std::env::var("CEM_CTX_CHILD") {
-        child(&scenario);
-    }
     let args = Arguments::from_args();
-    let mut tests = vec![
+    let tests = vec![
         Trial::test("entry_alignment_and_zero_frame_pointer", entry_alignment),
         Trial::test("return_func_runs_after_func", return_func_runs),
         Trial::test("context_to_context_chain", context_to_context_chain),
@@ -576,11 +604,7 @@ fn main() {
             "trap_on_invalid_makecontext",
             expect_trap("makecontext-invalid"),
         ),
+        Trial::test("callee_saved_register_canaries", callee_saved_canaries),
     ];
-    #[cfg(target_arch = "x86_64")]
-    tests.push(Trial::test(
-        "callee_saved_register_canaries",
-        callee_saved_canaries,
-    ));
     libtest_mimic::run(&args, tests).exit();
 }

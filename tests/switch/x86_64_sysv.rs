@@ -16,9 +16,18 @@ pub type Regs = [u64; 8];
 /// Names for failure messages, in `Regs` order.
 pub const NAMES: [&str; 8] = ["rbx", "rbp", "r12", "r13", "r14", "r15", "mxcsr", "x87 cw"];
 
-/// MXCSR bits the psABI makes callee-saved (6-15); the status flags (0-5) are
-/// not preserved by the switch, so comparisons mask them off.
-pub const MXCSR_CONTROL: u64 = 0xffc0;
+/// Bits compared per register. Only MXCSR bits 6-15 are callee-saved in the
+/// psABI (§3.2.1); its status flags (0-5) are not preserved by the switch.
+pub const MASKS: Regs = [
+    u64::MAX,
+    u64::MAX,
+    u64::MAX,
+    u64::MAX,
+    u64::MAX,
+    u64::MAX,
+    0xffc0,
+    0xffff,
+];
 
 extern "C" {
     pub fn canary_swap(
@@ -104,27 +113,6 @@ pub const COROUTINE: Regs = [
     0x3f80,
     0x027f,
 ];
-
-/// Compares what a side found after being resumed with what it loaded.
-pub fn check(side: &str, expected: &Regs, found: &Regs) -> Result<(), String> {
-    let mut errors = Vec::new();
-    for i in 0..8 {
-        let mask = if i == 6 { MXCSR_CONTROL } else { u64::MAX };
-        if expected[i] & mask != found[i] & mask {
-            errors.push(format!(
-                "{side}: {} was {:#x}, expected {:#x}",
-                NAMES[i],
-                found[i] & mask,
-                expected[i] & mask
-            ));
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors.join("; "))
-    }
-}
 
 /// rsp and rbp as `entry_probe` found them on its first instruction.
 pub static ENTRY_SP: AtomicU64 = AtomicU64::new(1);

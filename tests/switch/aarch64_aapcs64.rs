@@ -1,0 +1,168 @@
+//! AArch64 AAPCS64 probes for the switch tests, in assembly so that the
+//! compiler cannot keep values in registers on our behalf.
+//!
+//! `canary_swap(save, restore, input, output)` loads `input` into every
+//! callee-saved register (x19–x28, x29, d8–d15), calls
+//! `cem_swapcontext(save, restore)`, and when it is resumed stores what those
+//! registers then hold into `output`; it restores the caller's registers
+//! before returning. x30 and sp are covered by the switch returning at all.
+
+use core::arch::global_asm;
+use std::sync::atomic::AtomicU64;
+
+/// Values for x19–x28, x29, then the bit patterns of d8–d15.
+pub type Regs = [u64; 19];
+
+/// Names for failure messages, in `Regs` order.
+pub const NAMES: [&str; 19] = [
+    "x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "x29", "d8", "d9", "d10",
+    "d11", "d12", "d13", "d14", "d15",
+];
+
+/// Every bit of every register is callee-saved (d8–d15: the low 64 bits of
+/// v8–v15, AAPCS64 §6.1.2).
+pub const MASKS: Regs = [u64::MAX; 19];
+
+extern "C" {
+    pub fn canary_swap(
+        save: *mut cem_ctx::Context,
+        restore: *const cem_ctx::Context,
+        input: *const Regs,
+        output: *mut Regs,
+    );
+}
+
+global_asm!(
+    ".text",
+    ".globl canary_swap",
+    ".p2align 4",
+    "canary_swap:",
+    // Keep the caller's callee-saved registers (x19-x30, d8-d15) and the
+    // output pointer: 176 bytes keeps sp 16-byte aligned.
+    "sub sp, sp, #176",
+    "stp x19, x20, [sp, #0]",
+    "stp x21, x22, [sp, #16]",
+    "stp x23, x24, [sp, #32]",
+    "stp x25, x26, [sp, #48]",
+    "stp x27, x28, [sp, #64]",
+    "stp x29, x30, [sp, #80]",
+    "stp d8, d9, [sp, #96]",
+    "stp d10, d11, [sp, #112]",
+    "stp d12, d13, [sp, #128]",
+    "stp d14, d15, [sp, #144]",
+    "str x3, [sp, #160]",
+    "ldp x19, x20, [x2, #0]",
+    "ldp x21, x22, [x2, #16]",
+    "ldp x23, x24, [x2, #32]",
+    "ldp x25, x26, [x2, #48]",
+    "ldp x27, x28, [x2, #64]",
+    "ldr x29, [x2, #80]",
+    "ldp d8, d9, [x2, #88]",
+    "ldp d10, d11, [x2, #104]",
+    "ldp d12, d13, [x2, #120]",
+    "ldp d14, d15, [x2, #136]",
+    "bl {swap}",
+    "ldr x3, [sp, #160]",
+    "stp x19, x20, [x3, #0]",
+    "stp x21, x22, [x3, #16]",
+    "stp x23, x24, [x3, #32]",
+    "stp x25, x26, [x3, #48]",
+    "stp x27, x28, [x3, #64]",
+    "str x29, [x3, #80]",
+    "stp d8, d9, [x3, #88]",
+    "stp d10, d11, [x3, #104]",
+    "stp d12, d13, [x3, #120]",
+    "stp d14, d15, [x3, #136]",
+    "ldp x19, x20, [sp, #0]",
+    "ldp x21, x22, [sp, #16]",
+    "ldp x23, x24, [sp, #32]",
+    "ldp x25, x26, [sp, #48]",
+    "ldp x27, x28, [sp, #64]",
+    "ldp x29, x30, [sp, #80]",
+    "ldp d8, d9, [sp, #96]",
+    "ldp d10, d11, [sp, #112]",
+    "ldp d12, d13, [sp, #128]",
+    "ldp d14, d15, [sp, #144]",
+    "add sp, sp, #176",
+    "ret",
+    swap = sym cem_ctx::ffi::cem_swapcontext,
+);
+
+/// Canaries for the main side: distinct patterns; d8–d15 hold doubles 1.5, 2.5, …
+pub const MAIN: Regs = [
+    0x1111_2222_3333_4419,
+    0x1111_2222_3333_4420,
+    0x1111_2222_3333_4421,
+    0x1111_2222_3333_4422,
+    0x1111_2222_3333_4423,
+    0x1111_2222_3333_4424,
+    0x1111_2222_3333_4425,
+    0x1111_2222_3333_4426,
+    0x1111_2222_3333_4427,
+    0x1111_2222_3333_4428,
+    0x1111_2222_3333_4429,
+    0x3ff8_0000_0000_0000,
+    0x4004_0000_0000_0000,
+    0x400c_0000_0000_0000,
+    0x4012_0000_0000_0000,
+    0x4016_0000_0000_0000,
+    0x401a_0000_0000_0000,
+    0x401e_0000_0000_0000,
+    0x4021_0000_0000_0000,
+];
+
+/// Canaries for the coroutine side: other patterns, including NaN payloads.
+pub const COROUTINE: Regs = [
+    0xaaaa_bbbb_cccc_dd19,
+    0xaaaa_bbbb_cccc_dd20,
+    0xaaaa_bbbb_cccc_dd21,
+    0xaaaa_bbbb_cccc_dd22,
+    0xaaaa_bbbb_cccc_dd23,
+    0xaaaa_bbbb_cccc_dd24,
+    0xaaaa_bbbb_cccc_dd25,
+    0xaaaa_bbbb_cccc_dd26,
+    0xaaaa_bbbb_cccc_dd27,
+    0xaaaa_bbbb_cccc_dd28,
+    0xaaaa_bbbb_cccc_dd29,
+    0x7ff8_dead_beef_0008,
+    0x7ff8_dead_beef_0009,
+    0x7ff8_dead_beef_0010,
+    0x7ff8_dead_beef_0011,
+    0xfff8_dead_beef_0012,
+    0xfff8_dead_beef_0013,
+    0xfff8_dead_beef_0014,
+    0xfff8_dead_beef_0015,
+];
+
+/// sp and x29 as `entry_probe` found them on its first instruction.
+pub static ENTRY_SP: AtomicU64 = AtomicU64::new(1);
+pub static ENTRY_FP: AtomicU64 = AtomicU64::new(1);
+
+/// AAPCS64 §6.4.5.1: sp is 16-byte aligned at every public interface.
+pub fn entry_sp_ok(sp: u64) -> bool {
+    sp.is_multiple_of(16)
+}
+
+extern "C" {
+    /// A context entry function that records sp and x29 on its first
+    /// instruction, then branches to `body` (same stack, same x30).
+    pub fn entry_probe();
+}
+
+global_asm!(
+    ".text",
+    ".globl entry_probe",
+    ".p2align 4",
+    "entry_probe:",
+    "adrp x9, {sp}",
+    "add x9, x9, :lo12:{sp}",
+    "mov x10, sp",
+    "str x10, [x9]",
+    "adrp x9, {fp}",
+    "add x9, x9, :lo12:{fp}",
+    "str x29, [x9]",
+    "b {body}",
+    sp = sym ENTRY_SP,
+    fp = sym ENTRY_FP,
+    body = sym super::entry_probe_body,
+);
