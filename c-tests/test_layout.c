@@ -6,7 +6,13 @@
 #include "context.h" /* the drop-in name Cem code includes */
 #include "check.h"
 
-#if defined(CEM_ARCH_X86_64)
+#if defined(CEM_ARCH_X86_64) && defined(_WIN32)
+#define FIELDS(X) X(rbx, 0) X(rbp, 8) X(rdi, 16) X(rsi, 24) X(r12, 32) X(r13, 40) X(r14, 48) X(r15, 56)   \
+    X(rsp, 64) X(mxcsr, 72) X(fpu_cw, 76) X(stack_base, 80) X(stack_limit, 88) X(deallocation_stack, 96) \
+    X(exception_list, 104) X(guaranteed_stack_bytes, 112) X(xmm6, 128) X(xmm7, 144) X(xmm8, 160)       \
+    X(xmm9, 176) X(xmm10, 192) X(xmm11, 208) X(xmm12, 224) X(xmm13, 240) X(xmm14, 256) X(xmm15, 272)
+#define EXPECTED_SIZE 288
+#elif defined(CEM_ARCH_X86_64)
 #define FIELDS(X) X(rbx, 0) X(rbp, 8) X(r12, 16) X(r13, 24) X(r14, 32) X(r15, 40) X(rsp, 48) X(mxcsr, 56) X(_padding, 60)
 #define EXPECTED_SIZE 64
 #elif defined(CEM_ARCH_ARM64)
@@ -25,18 +31,21 @@ _Static_assert(CEM_MAX_STACK_SIZE == 1024 * 1024, "Cem's CEM_MAX_STACK_SIZE");
 _Static_assert(CEM_MIN_STACK_SIZE == CEM_INITIAL_STACK_SIZE, "Cem's CEM_MIN_STACK_SIZE alias");
 
 #define PRINT_OFFSET(f, off)                                                \
-    printf("  %-9s offset %3zu (expected %3d)\n", #f, offsetof(cem_context_t, f), off); \
+    printf("  %-22s offset %3u (expected %3d)\n", #f, (unsigned)offsetof(cem_context_t, f), off); \
     CHECK(offsetof(cem_context_t, f) == (off));
 
 int main(void) {
 #if defined(CEM_OS_LINUX)
     const char *os = "linux";
+#elif defined(CEM_OS_WINDOWS)
+    const char *os = "windows";
 #elif defined(CEM_OS_MACOS)
     const char *os = "macos";
 #else
     const char *os = "none";
 #endif
-    printf("cem_context_t: %zu bytes, %zu-byte aligned (%s)\n", sizeof(cem_context_t), alignof(cem_context_t), os);
+    printf("cem_context_t: %u bytes, %u-byte aligned (%s)\n", (unsigned)sizeof(cem_context_t),
+           (unsigned)alignof(cem_context_t), os);
     FIELDS(PRINT_OFFSET)
     CHECK(sizeof(cem_context_t) == EXPECTED_SIZE);
     return 0;

@@ -3,8 +3,8 @@
  * runtime's runtime/context.h (same cem_context_t, field names, layout and
  * macros), linked from libcem_ctx.a.
  *
- * Supported: x86-64 System V (Linux, macOS, bare metal) and AArch64 AAPCS64
- * (Linux, macOS, bare metal). Sizes and offsets of cem_context_t are given on
+ * Supported: x86-64 System V (Linux, macOS, bare metal), x86-64 Microsoft x64
+ * (Windows) and AArch64 AAPCS64 (Linux, macOS, bare metal). Sizes and offsets of cem_context_t are given on
  * the type and checked by c-tests/test_layout.c.
  */
 
@@ -24,11 +24,16 @@
 #else
 #error "cem-ctx supports x86-64 and AArch64 only"
 #endif
+#if defined(CEM_ARCH_ARM64) && defined(_WIN32)
+#error "cem-ctx has no AArch64 Windows ABI support yet"
+#endif
 
 #if defined(__APPLE__) && defined(__MACH__)
 #define CEM_OS_MACOS
 #elif defined(__linux__)
 #define CEM_OS_LINUX
+#elif defined(_WIN32)
+#define CEM_OS_WINDOWS
 #else
 /* Freestanding (bare-metal) builds: cem-ctx needs no OS. */
 #define CEM_OS_NONE
@@ -113,7 +118,7 @@
  */
 #define CEM_ERR_STACK_TOO_SMALL -6
 
-#if defined(CEM_ARCH_X86_64)
+#if (defined(CEM_ARCH_X86_64) && !defined(_WIN32))
 /**
  * Saved callee-saved state of a suspended context: the Cem runtime's
  * x86-64 `cem_context_t`, field for field.
@@ -181,6 +186,144 @@ typedef struct {
    * like MXCSR. Upper 16 bits: zero. Named `_padding` as in Cem.
    */
   uint32_t _padding;
+} cem_context_t;
+#endif
+
+#if (defined(CEM_ARCH_X86_64) && defined(_WIN32))
+/**
+ * Saved nonvolatile state of a suspended context on Windows x64.
+ *
+ * 288 bytes, 8-byte aligned (the xmm slots are read and written with
+ * unaligned moves, so no 16-byte alignment is required). Follows the
+ * Microsoft x64 calling convention ("Register volatility and preservation"):
+ * rbx, rbp, rdi, rsi, rsp, r12–r15 and xmm6–xmm15 are nonvolatile, as are
+ * MXCSR bits 6–15 and the x87 control word. The Thread Environment Block
+ * fields that describe the current stack are switched with it, because
+ * `__chkstk`, the exception dispatcher and `RtlVirtualUnwind` read them.
+ *
+ * | offset | size | field | contents |
+ * |-------:|-----:|-------|----------|
+ * | 0–56 | 8 each | `rbx rbp rdi rsi r12 r13 r14 r15` | nonvolatile GPRs |
+ * | 64 | 8 | `rsp` | stack pointer; `[rsp]` is the resume address |
+ * | 72 | 4 | `mxcsr` | MXCSR (control bits restored when they differ) |
+ * | 76 | 4 | `fpu_cw` | x87 control word in the low 16 bits |
+ * | 80 | 8 | `stack_base` | TEB `NtTib.StackBase` (`gs:[0x08]`): high end of the stack |
+ * | 88 | 8 | `stack_limit` | TEB `NtTib.StackLimit` (`gs:[0x10]`): low end |
+ * | 96 | 8 | `deallocation_stack` | TEB `DeallocationStack` (`gs:[0x1478]`) |
+ * | 104 | 8 | `exception_list` | TEB `NtTib.ExceptionList` (`gs:[0x00]`), -1 on a fresh stack |
+ * | 112 | 4 | `guaranteed_stack_bytes` | TEB `GuaranteedStackBytes` (`gs:[0x1748]`) |
+ * | 116 | 12 | `_reserved` | zero |
+ * | 128–272 | 16 each | `xmm6` … `xmm15` | all 128 bits, as two `u64` (low first) |
+ */
+typedef struct {
+  /**
+   * rbx, offset 0 (fresh context: `func`).
+   */
+  uint64_t rbx;
+  /**
+   * rbp, offset 8 (fresh context: 0).
+   */
+  uint64_t rbp;
+  /**
+   * rdi, offset 16 (fresh context: `cem_context_trap`).
+   */
+  uint64_t rdi;
+  /**
+   * rsi, offset 24 (fresh context: `return_func` or `cem_context_trap`).
+   */
+  uint64_t rsi;
+  /**
+   * r12, offset 32.
+   */
+  uint64_t r12;
+  /**
+   * r13, offset 40.
+   */
+  uint64_t r13;
+  /**
+   * r14, offset 48.
+   */
+  uint64_t r14;
+  /**
+   * r15, offset 56.
+   */
+  uint64_t r15;
+  /**
+   * Stack pointer, offset 64. Points at the address the context resumes at.
+   */
+  uint64_t rsp;
+  /**
+   * MXCSR, offset 72 (4 bytes).
+   */
+  uint32_t mxcsr;
+  /**
+   * x87 FPU control word in the low 16 bits, offset 76 (4 bytes).
+   */
+  uint32_t fpu_cw;
+  /**
+   * TEB StackBase (high address of the stack), offset 80.
+   */
+  uint64_t stack_base;
+  /**
+   * TEB StackLimit (low address of the stack), offset 88.
+   */
+  uint64_t stack_limit;
+  /**
+   * TEB DeallocationStack, offset 96.
+   */
+  uint64_t deallocation_stack;
+  /**
+   * TEB ExceptionList, offset 104.
+   */
+  uint64_t exception_list;
+  /**
+   * TEB GuaranteedStackBytes, offset 112 (4 bytes).
+   */
+  uint32_t guaranteed_stack_bytes;
+  /**
+   * Offset 116, 12 bytes: zero, so that `xmm6` starts at 128.
+   */
+  uint32_t _reserved[3];
+  /**
+   * xmm6, offset 128 (16 bytes, low half first).
+   */
+  uint64_t xmm6[2];
+  /**
+   * xmm7, offset 144.
+   */
+  uint64_t xmm7[2];
+  /**
+   * xmm8, offset 160.
+   */
+  uint64_t xmm8[2];
+  /**
+   * xmm9, offset 176.
+   */
+  uint64_t xmm9[2];
+  /**
+   * xmm10, offset 192.
+   */
+  uint64_t xmm10[2];
+  /**
+   * xmm11, offset 208.
+   */
+  uint64_t xmm11[2];
+  /**
+   * xmm12, offset 224.
+   */
+  uint64_t xmm12[2];
+  /**
+   * xmm13, offset 240.
+   */
+  uint64_t xmm13[2];
+  /**
+   * xmm14, offset 256.
+   */
+  uint64_t xmm14[2];
+  /**
+   * xmm15, offset 272.
+   */
+  uint64_t xmm15[2];
 } cem_context_t;
 #endif
 
@@ -266,8 +409,9 @@ extern void cem_swapcontext(cem_context_t *save_ctx, const cem_context_t *restor
 /**
  * The named trap where a context stops when both its entry function and
  * its `return_func` have returned (or `return_func` was NULL), and where
- * `cem_makecontext` stops on invalid arguments. Executes `ud2` (x86-64,
- * SIGILL) or `brk #0xc0de` (AArch64, SIGTRAP); never returns.
+ * `cem_makecontext` stops on invalid arguments. Executes `ud2` (x86-64:
+ * SIGILL, or EXCEPTION_ILLEGAL_INSTRUCTION on Windows) or `brk #0xc0de`
+ * (AArch64, SIGTRAP); never returns.
  */
 extern void cem_context_trap(void) CEM_NORETURN;
 

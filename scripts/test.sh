@@ -9,9 +9,11 @@ ROOT=$PWD
 SUDO=$([ "$(id -u)" = 0 ] && echo || echo sudo)
 APT_PACKAGES=(gcc g++ libc6-dev cmake gdb binutils
     qemu-user gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross
-    binutils-aarch64-linux-gnu gdb-multiarch)
+    binutils-aarch64-linux-gnu gdb-multiarch
+    gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64 wine)
 RUST_TARGETS=(x86_64-unknown-none x86_64-apple-darwin
-    aarch64-unknown-linux-gnu aarch64-apple-darwin aarch64-unknown-none aarch64-unknown-none-softfloat)
+    aarch64-unknown-linux-gnu aarch64-apple-darwin aarch64-unknown-none aarch64-unknown-none-softfloat
+    x86_64-pc-windows-gnu x86_64-pc-windows-msvc)
 
 # ---------------------------------------------------------------- set-up
 missing=()
@@ -27,6 +29,9 @@ echo "== rustup targets and components"
 rustup target add "${RUST_TARGETS[@]}" >/dev/null 2>&1 || { echo "rustup target add failed"; exit 1; }
 rustup component add clippy rustfmt llvm-tools >/dev/null 2>&1 || { echo "rustup component add failed"; exit 1; }
 LLVM_NM=$(ls "$(rustc --print sysroot)"/lib/rustlib/*/bin/llvm-nm 2>/dev/null | head -n 1)
+# shellcheck source=scripts/wine-env.sh
+source "$ROOT/scripts/wine-env.sh"
+trap wine_stop EXIT
 
 # ---------------------------------------------------------------- runner
 passed=()
@@ -66,6 +71,13 @@ c_suite() {
     cmake -S c-tests -B "$build" "$@" >/dev/null &&
         cmake --build "$build" -j "$(nproc)" &&
         ctest --test-dir "$build" --output-on-failure
+}
+
+msvc_build() {
+    cargo build --release -p cem-ctx-capi --target x86_64-pc-windows-msvc &&
+        [ -n "$LLVM_NM" ] &&
+        has_symbols "$LLVM_NM" target/x86_64-pc-windows-msvc/release/cem_ctx.lib \
+            cem_swapcontext cem_makecontext cem_makecontext_checked cem_context_trap
 }
 
 apple_build() {
@@ -112,19 +124,27 @@ firmware_build() {
 # ---------------------------------------------------------------- suites
 step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy -D warnings" cargo clippy --workspace --all-targets -- -D warnings
+step "cargo clippy -D warnings, aarch64 + windows code" bash -c \
+    'cargo clippy -p cem-ctx --all-targets --target aarch64-unknown-linux-gnu -- -D warnings &&
+     cargo clippy -p cem-ctx --all-targets --target x86_64-pc-windows-gnu -- -D warnings'
 step "cargo doc (no warnings)" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p cem-ctx
 step "rust suite, x86_64-unknown-linux-gnu" cargo test -p cem-ctx
 step "rust suite, aarch64-unknown-linux-gnu (qemu-aarch64)" cargo test -p cem-ctx --target aarch64-unknown-linux-gnu
 step "header drift (cbindgen)" cargo test -p cem-ctx-header
+step "wine prefix" wine_start
+step "rust suite, x86_64-pc-windows-gnu (wine)" cargo test -p cem-ctx --target x86_64-pc-windows-gnu
 step "c suite, x86_64-linux-gnu (ctest)" c_suite build/c-x86_64
 step "c suite, aarch64-linux-gnu (ctest under qemu-aarch64)" c_suite build/c-aarch64 \
     -DCMAKE_TOOLCHAIN_FILE="$ROOT/c-tests/toolchains/aarch64-linux-gnu.cmake"
 step "libcem_ctx.a symbols (nm)" has_symbols nm target/release/libcem_ctx.a \
     cem_swapcontext cem_makecontext cem_makecontext_checked cem_context_trap
+step "c suite, x86_64-w64-mingw32 (ctest under wine)" c_suite build/c-windows \
+    -DCMAKE_TOOLCHAIN_FILE="$ROOT/c-tests/toolchains/x86_64-w64-mingw32.cmake"
 step "GNU property notes (IBT, BTI)" property_notes
 step "aarch64: x18 untouched, softfloat touches no FP" aarch64_register_discipline
 step "build check, x86_64-apple-darwin" apple_build x86_64-apple-darwin
 step "build check, aarch64-apple-darwin" apple_build aarch64-apple-darwin
+step "build check, x86_64-pc-windows-msvc (cem_ctx.lib)" msvc_build
 step "no_std dependent with own panic handler, x86_64-unknown-none" firmware_build x86_64-unknown-none
 step "no_std dependent with own panic handler, aarch64-unknown-none" firmware_build aarch64-unknown-none
 

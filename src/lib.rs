@@ -12,6 +12,7 @@
 //! | ABI | assembly | saved state |
 //! |-----|----------|-------------|
 //! | x86-64 System V | `asm/x86_64_sysv.s` | rbx, rbp, r12–r15, rsp, MXCSR control bits, x87 control word (the last two only with SSE) |
+//! | Microsoft x64 (Windows) | `asm/x86_64_win64.s` | rbx, rbp, rdi, rsi, r12–r15, rsp, xmm6–xmm15, MXCSR control bits, x87 control word, TEB stack fields |
 //! | AArch64 AAPCS64 | `asm/aarch64_aapcs64.s` | x19–x28, x29, x30, sp, d8–d15 (with FP) |
 //!
 //! ## Safety model
@@ -181,7 +182,7 @@ pub unsafe fn make_context(
     });
     // SAFETY: check_args proved top - MIN_STACK_SIZE .. top lies inside the
     // caller's stack; the caller promised it is writable.
-    ctx.write(unsafe { arch::native::init(top, func, ret, trap_fn) });
+    ctx.write(unsafe { arch::native::init(stack_base as usize, top, func, ret, trap_fn) });
     Ok(())
 }
 

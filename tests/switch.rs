@@ -13,8 +13,11 @@ use libtest_mimic::{Arguments, Failed, Trial};
 // Per-ABI probes written in assembly; each module provides the same items:
 // `Regs`, `NAMES`, `MASKS`, `MAIN`, `COROUTINE`, `canary_swap`, and
 // `entry_probe` with `ENTRY_SP`, `ENTRY_FP` and `entry_sp_ok`.
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", not(windows)))]
 #[path = "switch/x86_64_sysv.rs"]
+mod arch;
+#[cfg(all(target_arch = "x86_64", windows))]
+#[path = "switch/x86_64_win64.rs"]
 mod arch;
 #[cfg(target_arch = "aarch64")]
 #[path = "switch/aarch64_aapcs64.rs"]
@@ -94,7 +97,7 @@ mod canary {
     pub static CO_FOUND: AtomicPtr<arch::Regs> = AtomicPtr::new(core::ptr::null_mut());
 
     pub extern "C" fn coroutine() {
-        let mut found: arch::Regs = Default::default();
+        let mut found: arch::Regs = [0; arch::NAMES.len()];
         // Load the coroutine's own canaries and switch back: the main side
         // sees every register clobbered and must get its own values back.
         unsafe { arch::canary_swap(CO.get(), MAIN.get(), &arch::COROUTINE, &mut found) };
@@ -109,12 +112,12 @@ fn callee_saved_canaries() -> Result<(), Failed> {
     use canary::*;
     let mut stack = Stack::new(64 * 1024);
     make(CO.get(), &mut stack, coroutine, None);
-    let mut found: arch::Regs = Default::default();
+    let mut found: arch::Regs = [0; arch::NAMES.len()];
     // main -> coroutine (loads its canaries) -> main
     unsafe { arch::canary_swap(MAIN.get(), CO.get(), &arch::MAIN, &mut found) };
     check_regs("main side", &arch::MAIN, &found)?;
     // main (loads its canaries again) -> coroutine, which checks its own
-    let mut again: arch::Regs = Default::default();
+    let mut again: arch::Regs = [0; arch::NAMES.len()];
     unsafe { arch::canary_swap(MAIN.get(), CO.get(), &arch::MAIN, &mut again) };
     check_regs("main side, second trip", &arch::MAIN, &again)?;
     let co_found = unsafe { Box::from_raw(CO_FOUND.swap(core::ptr::null_mut(), SeqCst)) };
@@ -491,41 +494,95 @@ fn make_context_errors() -> Result<(), Failed> {
     )
 }
 
+// ------------------------------------------------------ TEB (Windows only)
+
+#[cfg(windows)]
+mod teb {
+    use super::*;
+
+    /// StackBase, StackLimit, DeallocationStack, ExceptionList of this thread.
+    pub fn read() -> [u64; 4] {
+        let (base, limit, dealloc, list): (u64, u64, u64, u64);
+        // SAFETY: reads four fields of the current thread's TEB.
+        unsafe {
+            core::arch::asm!(
+                "mov {b}, gs:[0x08]",
+                "mov {l}, gs:[0x10]",
+                "mov {d}, gs:[0x1478]",
+                "mov {e}, gs:[0x00]",
+                b = out(reg) base, l = out(reg) limit, d = out(reg) dealloc, e = out(reg) list,
+                options(nostack, readonly, preserves_flags)
+            );
+        }
+        [base, limit, dealloc, list]
+    }
+
+    pub static MAIN: Slot = Slot::new();
+    pub static CO: Slot = Slot::new();
+    pub static SEEN: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+
+    pub extern "C" fn coroutine() {
+        for (slot, v) in SEEN.iter().zip(read()) {
+            slot.store(v, SeqCst);
+        }
+        unsafe { swap_context(CO.get(), MAIN.get()) };
+    }
+}
+
+/// A fresh context's TEB describes its own stack; the main stack's fields
+/// are back after the round trip.
+#[cfg(windows)]
+fn teb_stack_fields_follow_the_stack() -> Result<(), Failed> {
+    use teb::*;
+    let before = read();
+    let mut stack = Stack::new(64 * 1024);
+    make(CO.get(), &mut stack, coroutine, None);
+    unsafe { swap_context(MAIN.get(), CO.get()) };
+    let after = read();
+    let seen: Vec<u64> = SEEN.iter().map(|v| v.load(SeqCst)).collect();
+    let base = stack.base() as u64;
+    let top = (base + stack.size() as u64) & !15;
+    ensure(
+        seen == [top, base, base, u64::MAX],
+        format!("coroutine saw TEB {seen:x?}, expected [{top:#x}, {base:#x}, {base:#x}, -1]"),
+    )?;
+    ensure(
+        after == before,
+        format!("main TEB {after:x?} after the round trip, was {before:x?}"),
+    )
+}
+
 // --------------------------------------------------- trap (child processes)
 
-fn trap_range() -> (usize, usize) {
+// Observing the trap needs a second process: `isolate::run_child` runs
+// `child` there (fork on Unix, re-executing this binary on Windows) and
+// reports its exit code; `isolate::install_trap_observer` makes the child exit
+// with TRAPPED when it faults on the trap instruction, FAULT_ELSEWHERE otherwise.
+#[cfg(unix)]
+#[path = "switch/isolate_unix.rs"]
+mod isolate;
+#[cfg(windows)]
+#[path = "switch/isolate_windows.rs"]
+mod isolate;
+
+const TRAPPED: i32 = 42;
+const FAULT_ELSEWHERE: i32 = 43;
+const CAME_BACK: i32 = 7;
+const UNKNOWN_SCENARIO: i32 = 9;
+
+/// True when `addr` lies inside `cem_context_trap`.
+fn in_trap(addr: usize) -> bool {
     let start = ffi::cem_context_trap as *const () as usize;
-    (start, start + 16)
-}
-
-extern "C" fn on_fatal_signal(
-    _sig: libc::c_int,
-    info: *mut libc::siginfo_t,
-    _uc: *mut libc::c_void,
-) {
-    let addr = unsafe { (*info).si_addr() } as usize;
-    let (lo, hi) = trap_range();
-    unsafe { libc::_exit(if addr >= lo && addr < hi { 42 } else { 43 }) };
-}
-
-fn install_trap_observer() {
-    unsafe {
-        let mut sa: libc::sigaction = core::mem::zeroed();
-        sa.sa_sigaction = on_fatal_signal as *const () as usize;
-        sa.sa_flags = libc::SA_SIGINFO;
-        for sig in [libc::SIGILL, libc::SIGTRAP, libc::SIGSEGV, libc::SIGBUS] {
-            libc::sigaction(sig, &sa, core::ptr::null_mut());
-        }
-    }
+    addr >= start && addr < start + 16
 }
 
 static CHILD_MAIN: Slot = Slot::new();
 static CHILD_CO: Slot = Slot::new();
 extern "C" fn returns_at_once() {}
 
-/// Runs one scenario in the forked child; each must end in the trap.
+/// Runs one scenario in the child process; each must end in the trap.
 fn child(scenario: &str, stack: &mut Stack) -> ! {
-    install_trap_observer();
+    isolate::install_trap_observer();
     match scenario {
         "null-return-func" => make(CHILD_CO.get(), stack, returns_at_once, None),
         "return-func-returns" => make(
@@ -543,46 +600,28 @@ fn child(scenario: &str, stack: &mut Stack) -> ! {
                 None,
             )
         },
-        _ => unsafe { libc::_exit(9) },
+        _ => isolate::exit_now(UNKNOWN_SCENARIO),
     }
     unsafe { swap_context(CHILD_MAIN.get(), CHILD_CO.get()) };
-    unsafe { libc::_exit(7) } // the context came back: not a trap
+    isolate::exit_now(CAME_BACK)
 }
 
-/// Forks, runs `scenario` in the child and checks that the child stopped on
-/// the trap instruction. fork rather than re-executing the binary: under
-/// qemu-user a foreign binary cannot exec itself. The stack is allocated
-/// before the fork so that the child does not need the allocator.
 fn expect_trap(scenario: &'static str) -> impl FnOnce() -> Result<(), Failed> {
     move || {
-        let mut stack = Stack::new(16 * 1024);
-        // SAFETY: the child only calls async-signal-safe functions and our own
-        // code (no allocation, no locks), then _exits.
-        let pid = unsafe { libc::fork() };
-        if pid < 0 {
-            return Err("fork failed".into());
-        }
-        if pid == 0 {
-            child(scenario, &mut stack);
-        }
-        let mut status = 0;
-        // SAFETY: pid is our child.
-        if unsafe { libc::waitpid(pid, &mut status, 0) } != pid {
-            return Err("waitpid failed".into());
-        }
-        let exited = libc::WIFEXITED(status);
-        let code = libc::WEXITSTATUS(status);
+        let code = isolate::run_child(scenario)?;
         ensure(
-            exited && code == 42,
+            code == TRAPPED,
             format!(
-                "{scenario}: child status {status:#x} (exit 42 = stopped in cem_context_trap, \
-                 43 = fault elsewhere, 7 = the context came back, 9 = unknown scenario)"
+                "{scenario}: child exited with {code} ({TRAPPED} = stopped in cem_context_trap, \
+                 {FAULT_ELSEWHERE} = fault elsewhere, {CAME_BACK} = the context came back, \
+                 {UNKNOWN_SCENARIO} = unknown scenario)"
             ),
         )
     }
 }
 
 fn main() {
+    isolate::run_if_child();
     let args = Arguments::from_args();
     let tests = vec![
         Trial::test("entry_alignment_and_zero_frame_pointer", entry_alignment),
@@ -606,5 +645,14 @@ fn main() {
         ),
         Trial::test("callee_saved_register_canaries", callee_saved_canaries),
     ];
+    #[cfg(windows)]
+    let tests = {
+        let mut tests = tests;
+        tests.push(Trial::test(
+            "teb_stack_fields_follow_the_stack",
+            teb_stack_fields_follow_the_stack,
+        ));
+        tests
+    };
     libtest_mimic::run(&args, tests).exit();
 }

@@ -1,7 +1,8 @@
 /*
  * The main job: a round-robin scheduler running many coroutines on
  * libcem_ctx.a, each doing real work between yields and verifying it, timed
- * against the same scheduler on glibc's makecontext/swapcontext in the same run.
+ * against the same scheduler on the platform's own switcher in the same run:
+ * glibc's makecontext/swapcontext, or fibers (SwitchToFiber) on Windows.
  *
  *   scheduler [COROUTINES [NUMBERS_PER_COROUTINE]]     (defaults: 10000 100)
  *
@@ -16,20 +17,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <ucontext.h>
 
 #include "cem_ctx.h"
 
 #define STACK_SIZE (16 * 1024)
 #define RUNS 3
 
-enum backend { CEM, GLIBC };
+/* ---- the platform's own switcher: the baseline ---- */
+#ifdef _WIN32
+#include <malloc.h>
+#include <windows.h>
+#define BASELINE "Windows fibers"
+typedef void *baseline_ctx;
+#else
+#include <time.h>
+#include <ucontext.h>
+#define BASELINE "glibc swapcontext"
+typedef ucontext_t baseline_ctx;
+#endif
+
+enum backend { CEM, BASE };
 
 struct task {
     union {
         cem_context_t cem;
-        ucontext_t uc;
+        baseline_ctx base;
     } ctx;
     uint32_t first, count;
     uint32_t primes;
@@ -40,14 +52,70 @@ static enum backend backend;
 static struct task *tasks;
 static struct task *current;
 static cem_context_t sched_cem;
-static ucontext_t sched_uc;
+static baseline_ctx sched_base;
 static uint64_t switches;
+
+static void task_main(void);
+
+#ifdef _WIN32
+static void base_yield(void) { SwitchToFiber(sched_base); }
+static void base_resume(struct task *t) { SwitchToFiber(t->ctx.base); }
+static void WINAPI fiber_entry(void *arg) {
+    (void)arg;
+    task_main();
+}
+static void make_base_context(struct task *t, unsigned char *stack) {
+    (void)stack; /* fibers allocate their own stacks */
+    t->ctx.base = CreateFiberEx(STACK_SIZE, STACK_SIZE, 0, fiber_entry, NULL);
+    if (!t->ctx.base) {
+        fprintf(stderr, "CreateFiberEx failed\n");
+        exit(1);
+    }
+}
+static void free_base_context(struct task *t) { DeleteFiber(t->ctx.base); }
+static void base_init(void) {
+    sched_base = ConvertThreadToFiber(NULL);
+    if (!sched_base) {
+        fprintf(stderr, "ConvertThreadToFiber failed\n");
+        exit(1);
+    }
+}
+static double now_ns(void) {
+    LARGE_INTEGER f, c;
+    QueryPerformanceFrequency(&f);
+    QueryPerformanceCounter(&c);
+    return (double)c.QuadPart * 1e9 / (double)f.QuadPart;
+}
+static void *alloc_stacks(size_t bytes) { return _aligned_malloc(bytes, 16); }
+static void free_stacks(void *p) { _aligned_free(p); }
+#else
+static void base_yield(void) { swapcontext(&current->ctx.base, &sched_base); }
+static void base_resume(struct task *t) { swapcontext(&sched_base, &t->ctx.base); }
+/* getcontext returns twice, so it gets a function of its own: no local of
+ * the scheduler loop can be clobbered by the second return. */
+static void make_base_context(struct task *t, unsigned char *stack) {
+    getcontext(&t->ctx.base);
+    t->ctx.base.uc_stack.ss_sp = stack;
+    t->ctx.base.uc_stack.ss_size = STACK_SIZE;
+    t->ctx.base.uc_link = NULL;
+    makecontext(&t->ctx.base, task_main, 0);
+}
+static void free_base_context(struct task *t) { (void)t; }
+static void base_init(void) {}
+static double now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+static void *alloc_stacks(size_t bytes) { return aligned_alloc(16, bytes); }
+static void free_stacks(void *p) { free(p); }
+#endif
 
 static void yield(void) {
     if (backend == CEM)
         cem_swapcontext(&current->ctx.cem, &sched_cem);
     else
-        swapcontext(&current->ctx.uc, &sched_uc);
+        base_yield();
 }
 
 static int is_prime(uint32_t n) {
@@ -65,26 +133,10 @@ static void task_main(void) {
         yield();
     }
     self->done = 1;
-    yield(); /* never resumed again */
+    for (;;) yield(); /* never resumed again */
 }
 
-static double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-/* getcontext returns twice, so it gets a function of its own: no local of
- * the scheduler loop can be clobbered by the second return. */
-static void make_glibc_context(ucontext_t *uc, unsigned char *stack) {
-    getcontext(uc);
-    uc->uc_stack.ss_sp = stack;
-    uc->uc_stack.ss_size = STACK_SIZE;
-    uc->uc_link = NULL;
-    makecontext(uc, task_main, 0);
-}
-
-/* The same work in a plain loop: total ns. */
+/* The same work in a plain loop: total ns, or -1 on a wrong count. */
 static double run_direct(uint32_t ntasks, uint32_t per_task, const uint32_t *expected) {
     double start = now_ns();
     uint32_t wrong = 0;
@@ -97,17 +149,7 @@ static double run_direct(uint32_t ntasks, uint32_t per_task, const uint32_t *exp
     return wrong ? -1 : elapsed;
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[n / 2];
-}
-
-/* Runs all tasks to completion; returns total ns, or -1 on a wrong count. */
+/* Runs all tasks to completion on one backend; total ns, or -1 on a wrong count. */
 static double run(enum backend which, unsigned char *stacks, uint32_t ntasks, uint32_t per_task,
                   const uint32_t *expected) {
     backend = which;
@@ -125,7 +167,7 @@ static double run(enum backend which, unsigned char *stacks, uint32_t ntasks, ui
                 exit(1);
             }
         } else {
-            make_glibc_context(&t->ctx.uc, stack);
+            make_base_context(t, stack);
         }
     }
     double start = now_ns();
@@ -139,20 +181,33 @@ static double run(enum backend which, unsigned char *stacks, uint32_t ntasks, ui
             if (which == CEM)
                 cem_swapcontext(&sched_cem, &t->ctx.cem);
             else
-                swapcontext(&sched_uc, &t->ctx.uc);
+                base_resume(t);
             switches += 2;
             live += !t->done;
         }
     }
     double elapsed = now_ns() - start;
     uint32_t wrong = 0;
-    for (uint32_t i = 0; i < ntasks; i++) wrong += tasks[i].primes != expected[i];
+    for (uint32_t i = 0; i < ntasks; i++) {
+        wrong += tasks[i].primes != expected[i];
+        if (which == BASE) free_base_context(&tasks[i]);
+    }
     if (wrong) {
         fprintf(stderr, "%s: %u of %u coroutines computed a wrong prime count\n",
-                which == CEM ? "cem-ctx" : "glibc", wrong, ntasks);
+                which == CEM ? "cem-ctx" : BASELINE, wrong, ntasks);
         return -1;
     }
     return elapsed;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return v[n / 2];
 }
 
 int main(int argc, char **argv) {
@@ -168,7 +223,7 @@ int main(int argc, char **argv) {
     unsigned char *composite = calloc(limit + 1, 1);
     uint32_t *expected = calloc(ntasks, sizeof *expected);
     tasks = calloc(ntasks, sizeof *tasks);
-    unsigned char *stacks = aligned_alloc(16, (size_t)ntasks * STACK_SIZE);
+    unsigned char *stacks = alloc_stacks((size_t)ntasks * STACK_SIZE);
     if (!composite || !expected || !tasks || !stacks) {
         fprintf(stderr, "out of memory\n");
         return 1;
@@ -182,17 +237,18 @@ int main(int argc, char **argv) {
         expected[n / per_task] += !composite[n];
         total_primes += !composite[n];
     }
+    base_init();
 
-    double direct[RUNS], cem[RUNS], glibc[RUNS];
+    double direct[RUNS], cem[RUNS], base[RUNS];
     for (int r = 0; r < RUNS; r++) {
         direct[r] = run_direct(ntasks, per_task, expected);
         cem[r] = run(CEM, stacks, ntasks, per_task, expected);
-        glibc[r] = run(GLIBC, stacks, ntasks, per_task, expected);
-        if (direct[r] < 0 || cem[r] < 0 || glibc[r] < 0) return 1;
+        base[r] = run(BASE, stacks, ntasks, per_task, expected);
+        if (direct[r] < 0 || cem[r] < 0 || base[r] < 0) return 1;
     }
     double n = (double)switches; /* identical for both backends: 2 per resume */
-    double direct_ns = median(direct, RUNS), cem_ns = median(cem, RUNS), glibc_ns = median(glibc, RUNS);
-    double cem_over = (cem_ns - direct_ns) / n, glibc_over = (glibc_ns - direct_ns) / n;
+    double direct_ns = median(direct, RUNS), cem_ns = median(cem, RUNS), base_ns = median(base, RUNS);
+    double cem_over = (cem_ns - direct_ns) / n, base_over = (base_ns - direct_ns) / n;
 
     printf("coroutines:        %u (stacks of %d KiB, caller-supplied), round robin\n", ntasks,
            STACK_SIZE / 1024);
@@ -201,13 +257,13 @@ int main(int argc, char **argv) {
     printf("switches:          %llu per run (median of %d runs)\n", (unsigned long long)switches, RUNS);
     printf("cem-ctx:           %8.2f ns per switch with work, %8.2f ns switch overhead\n", cem_ns / n,
            cem_over);
-    printf("glibc swapcontext: %8.2f ns per switch with work, %8.2f ns switch overhead (same run)\n",
-           glibc_ns / n, glibc_over);
+    printf("%-18s %8.2f ns per switch with work, %8.2f ns switch overhead (same run)\n", BASELINE ":",
+           base_ns / n, base_over);
     printf("work alone:        %8.2f ns per step\n", direct_ns / n);
-    printf("ratio:             %.1fx less switch overhead than glibc swapcontext\n",
-           cem_over > 0 ? glibc_over / cem_over : 0.0);
+    printf("ratio:             %.1fx less switch overhead than %s\n",
+           cem_over > 0 ? base_over / cem_over : 0.0, BASELINE);
 
-    free(stacks);
+    free_stacks(stacks);
     free(tasks);
     free(expected);
     free(composite);

@@ -95,6 +95,7 @@ extern "C" {
 /// Writes no memory; `unsafe` only to share the x86-64 signature, whose
 /// initial frame is written to the stack.
 pub(crate) unsafe fn init(
+    _base: usize,
     top: usize,
     func: unsafe extern "C" fn(),
     ret_func: unsafe extern "C" fn(),

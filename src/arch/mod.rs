@@ -4,12 +4,16 @@
 //! object formats is confined to the GAS macros defined here and prepended to
 //! that source:
 //!
-//! | macro                    | ELF (Linux, bare metal)        | Mach-O (Apple)             |
-//! |--------------------------|--------------------------------|----------------------------|
-//! | `FUNC_BEGIN name`        | `.globl`, `.type @function`    | `.globl _name` (C prefix)  |
-//! | `FUNC_END name`          | `.size name, . - name`         | nothing                    |
-//! | `GNU_PROPERTY type bits` | `.note.gnu.property` note      | nothing (no such note)     |
-//! | non-executable stack     | `.note.GNU-stack` section      | not applicable             |
+//! | macro                    | ELF (Linux, bare metal)     | Mach-O (Apple)            | COFF (Windows)              |
+//! |--------------------------|-----------------------------|---------------------------|-----------------------------|
+//! | `FUNC_BEGIN name`        | `.globl`, `.type %function` | `.globl _name` (C prefix) | `.globl`, `.def/.scl/.type` |
+//! | `FUNC_END name`          | `.size name, . - name`      | nothing                   | nothing                     |
+//! | `GNU_PROPERTY type bits` | `.note.gnu.property` note   | nothing (no such note)    | nothing (no such note)      |
+//! | non-executable stack     | `.note.GNU-stack` section   | not applicable            | not applicable              |
+//!
+//! Unwind info is not in this layer: the System V and AAPCS64 sources use DWARF
+//! CFI (`.cfi_*`, valid for ELF and Mach-O alike), and the Windows source, which
+//! is only ever COFF, uses SEH (`.seh_*`).
 //!
 //! `CEM_FP_STATE` (1 or 0) mirrors `cfg(cem_fp_state)` from `build.rs`, so the
 //! assembly saves floating-point state exactly when the Rust glue expects it.
@@ -34,7 +38,27 @@ macro_rules! object_format_prelude {
 }
 
 /// Expands to the object-format prelude (a string literal) for this target.
-#[cfg(not(target_vendor = "apple"))]
+#[cfg(target_os = "windows")]
+macro_rules! object_format_prelude {
+    () => {
+        r#"
+        .macro FUNC_BEGIN name
+            .text
+            .globl \name
+            .def \name; .scl 2; .type 32; .endef
+            .p2align 4
+        \name:
+        .endm
+        .macro FUNC_END name
+        .endm
+        .macro GNU_PROPERTY type, bits
+        .endm
+        "#
+    };
+}
+
+/// Expands to the object-format prelude (a string literal) for this target.
+#[cfg(not(any(target_vendor = "apple", target_os = "windows")))]
 macro_rules! object_format_prelude {
     () => {
         r#"
@@ -97,10 +121,18 @@ macro_rules! fp_state_flag {
     };
 }
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", not(target_os = "windows")))]
 pub mod x86_64_sysv;
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", not(target_os = "windows")))]
 pub use x86_64_sysv as native;
+
+#[cfg(all(target_arch = "x86_64", target_os = "windows"))]
+pub mod x86_64_win64;
+#[cfg(all(target_arch = "x86_64", target_os = "windows"))]
+pub use x86_64_win64 as native;
+
+#[cfg(all(target_arch = "aarch64", target_os = "windows"))]
+compile_error!("cem-ctx has no AArch64 Windows ABI support yet");
 
 #[cfg(target_arch = "aarch64")]
 pub mod aarch64_aapcs64;
@@ -108,4 +140,4 @@ pub mod aarch64_aapcs64;
 pub use aarch64_aapcs64 as native;
 
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-compile_error!("cem-ctx supports x86-64 (System V) and AArch64 (AAPCS64) only");
+compile_error!("cem-ctx supports x86-64 (System V, Microsoft x64) and AArch64 (AAPCS64) only");

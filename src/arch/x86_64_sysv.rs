@@ -123,6 +123,7 @@ fn current_fp_control() -> (u32, u32) {
 /// # Safety
 /// `top - 8 .. top` must be writable memory owned by the new context.
 pub(crate) unsafe fn init(
+    _base: usize,
     top: usize,
     func: unsafe extern "C" fn(),
     ret_func: unsafe extern "C" fn(),

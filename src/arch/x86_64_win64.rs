@@ -1,0 +1,184 @@
+//! Microsoft x64 calling convention (Windows): saved-state layout, including
+//! the TEB fields that describe the current stack, and initial frame. The
+//! switch itself is `asm/x86_64_win64.s`.
+
+use core::arch::global_asm;
+use static_assertions::{assert_eq_align, assert_eq_size, const_assert_eq};
+
+global_asm!(
+    object_format_prelude!(),
+    fp_state_flag!(),
+    include_str!("../../asm/x86_64_win64.s"),
+    object_format_epilogue!(),
+    options(att_syntax)
+);
+
+/// Saved nonvolatile state of a suspended context on Windows x64.
+///
+/// 288 bytes, 8-byte aligned (the xmm slots are read and written with
+/// unaligned moves, so no 16-byte alignment is required). Follows the
+/// Microsoft x64 calling convention ("Register volatility and preservation"):
+/// rbx, rbp, rdi, rsi, rsp, r12–r15 and xmm6–xmm15 are nonvolatile, as are
+/// MXCSR bits 6–15 and the x87 control word. The Thread Environment Block
+/// fields that describe the current stack are switched with it, because
+/// `__chkstk`, the exception dispatcher and `RtlVirtualUnwind` read them.
+///
+/// | offset | size | field | contents |
+/// |-------:|-----:|-------|----------|
+/// | 0–56 | 8 each | `rbx rbp rdi rsi r12 r13 r14 r15` | nonvolatile GPRs |
+/// | 64 | 8 | `rsp` | stack pointer; `[rsp]` is the resume address |
+/// | 72 | 4 | `mxcsr` | MXCSR (control bits restored when they differ) |
+/// | 76 | 4 | `fpu_cw` | x87 control word in the low 16 bits |
+/// | 80 | 8 | `stack_base` | TEB `NtTib.StackBase` (`gs:[0x08]`): high end of the stack |
+/// | 88 | 8 | `stack_limit` | TEB `NtTib.StackLimit` (`gs:[0x10]`): low end |
+/// | 96 | 8 | `deallocation_stack` | TEB `DeallocationStack` (`gs:[0x1478]`) |
+/// | 104 | 8 | `exception_list` | TEB `NtTib.ExceptionList` (`gs:[0x00]`), -1 on a fresh stack |
+/// | 112 | 4 | `guaranteed_stack_bytes` | TEB `GuaranteedStackBytes` (`gs:[0x1748]`) |
+/// | 116 | 12 | `_reserved` | zero |
+/// | 128–272 | 16 each | `xmm6` … `xmm15` | all 128 bits, as two `u64` (low first) |
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Context {
+    /// rbx, offset 0 (fresh context: `func`).
+    pub rbx: u64,
+    /// rbp, offset 8 (fresh context: 0).
+    pub rbp: u64,
+    /// rdi, offset 16 (fresh context: `cem_context_trap`).
+    pub rdi: u64,
+    /// rsi, offset 24 (fresh context: `return_func` or `cem_context_trap`).
+    pub rsi: u64,
+    /// r12, offset 32.
+    pub r12: u64,
+    /// r13, offset 40.
+    pub r13: u64,
+    /// r14, offset 48.
+    pub r14: u64,
+    /// r15, offset 56.
+    pub r15: u64,
+    /// Stack pointer, offset 64. Points at the address the context resumes at.
+    pub rsp: u64,
+    /// MXCSR, offset 72 (4 bytes).
+    pub mxcsr: u32,
+    /// x87 FPU control word in the low 16 bits, offset 76 (4 bytes).
+    pub fpu_cw: u32,
+    /// TEB StackBase (high address of the stack), offset 80.
+    pub stack_base: u64,
+    /// TEB StackLimit (low address of the stack), offset 88.
+    pub stack_limit: u64,
+    /// TEB DeallocationStack, offset 96.
+    pub deallocation_stack: u64,
+    /// TEB ExceptionList, offset 104.
+    pub exception_list: u64,
+    /// TEB GuaranteedStackBytes, offset 112 (4 bytes).
+    pub guaranteed_stack_bytes: u32,
+    /// Offset 116, 12 bytes: zero, so that `xmm6` starts at 128.
+    pub _reserved: [u32; 3],
+    /// xmm6, offset 128 (16 bytes, low half first).
+    pub xmm6: [u64; 2],
+    /// xmm7, offset 144.
+    pub xmm7: [u64; 2],
+    /// xmm8, offset 160.
+    pub xmm8: [u64; 2],
+    /// xmm9, offset 176.
+    pub xmm9: [u64; 2],
+    /// xmm10, offset 192.
+    pub xmm10: [u64; 2],
+    /// xmm11, offset 208.
+    pub xmm11: [u64; 2],
+    /// xmm12, offset 224.
+    pub xmm12: [u64; 2],
+    /// xmm13, offset 240.
+    pub xmm13: [u64; 2],
+    /// xmm14, offset 256.
+    pub xmm14: [u64; 2],
+    /// xmm15, offset 272.
+    pub xmm15: [u64; 2],
+}
+
+assert_eq_size!(Context, [u8; 288]);
+assert_eq_align!(Context, u64);
+const_assert_eq!(core::mem::offset_of!(Context, rbx), 0);
+const_assert_eq!(core::mem::offset_of!(Context, rbp), 8);
+const_assert_eq!(core::mem::offset_of!(Context, rdi), 16);
+const_assert_eq!(core::mem::offset_of!(Context, rsi), 24);
+const_assert_eq!(core::mem::offset_of!(Context, r12), 32);
+const_assert_eq!(core::mem::offset_of!(Context, r15), 56);
+const_assert_eq!(core::mem::offset_of!(Context, rsp), 64);
+const_assert_eq!(core::mem::offset_of!(Context, mxcsr), 72);
+const_assert_eq!(core::mem::offset_of!(Context, fpu_cw), 76);
+const_assert_eq!(core::mem::offset_of!(Context, stack_base), 80);
+const_assert_eq!(core::mem::offset_of!(Context, stack_limit), 88);
+const_assert_eq!(core::mem::offset_of!(Context, deallocation_stack), 96);
+const_assert_eq!(core::mem::offset_of!(Context, exception_list), 104);
+const_assert_eq!(core::mem::offset_of!(Context, guaranteed_stack_bytes), 112);
+const_assert_eq!(core::mem::offset_of!(Context, xmm6), 128);
+const_assert_eq!(core::mem::offset_of!(Context, xmm15), 272);
+
+/// Alignment the Microsoft x64 convention requires of rsp before a `call`.
+pub const STACK_ALIGN: usize = 16;
+
+/// Smallest stack `cem_makecontext_checked` accepts on this ABI, in bytes.
+///
+/// The library's own initial frame takes 56 bytes below the aligned top (a
+/// zero end-of-walk slot, 32 bytes of shadow space for the entry function,
+/// the entry address); the rest is room for a trivial `func`. What `func`
+/// does on top, including any `__chkstk` probing for large frames, must be
+/// added by the caller.
+pub const MIN_STACK_SIZE: usize = 256;
+
+extern "C" {
+    fn cem_ctx_x86_64_win64_start();
+}
+
+/// Current MXCSR and x87 control word, inherited by a new context.
+fn current_fp_control() -> (u32, u32) {
+    let mut mxcsr: u32 = 0;
+    let mut fcw: u16 = 0;
+    // SAFETY: stmxcsr and fnstcw only store 4 and 2 bytes to the given locals.
+    unsafe {
+        core::arch::asm!(
+            "stmxcsr [{m}]",
+            "fnstcw [{c}]",
+            m = in(reg) &mut mxcsr,
+            c = in(reg) &mut fcw,
+            options(nostack, preserves_flags)
+        );
+    }
+    (mxcsr, u32::from(fcw))
+}
+
+/// Builds the initial frame below `top` (16-byte aligned) and the TEB values
+/// for the stack `[base, top)`: StackBase = `top`, StackLimit and
+/// DeallocationStack = `base`, ExceptionList = -1 (end of chain),
+/// GuaranteedStackBytes = 0.
+///
+/// # Safety
+/// `top - 56 .. top` must be writable memory owned by the new context.
+pub(crate) unsafe fn init(
+    base: usize,
+    top: usize,
+    func: unsafe extern "C" fn(),
+    ret_func: unsafe extern "C" fn(),
+    trap: unsafe extern "C" fn() -> !,
+) -> Context {
+    let end_of_walk = (top - 16) as *mut u64;
+    end_of_walk.write(0);
+    let entry = (top - 56) as *mut u64;
+    entry.write(cem_ctx_x86_64_win64_start as *const () as u64);
+    let (mxcsr, fpu_cw) = current_fp_control();
+    Context {
+        rbx: func as usize as u64,
+        rbp: 0,
+        rdi: trap as usize as u64,
+        rsi: ret_func as usize as u64,
+        rsp: entry as u64,
+        mxcsr,
+        fpu_cw,
+        stack_base: top as u64,
+        stack_limit: base as u64,
+        deallocation_stack: base as u64,
+        exception_list: u64::MAX,
+        guaranteed_stack_bytes: 0,
+        ..Context::default()
+    }
+}

@@ -1,0 +1,276 @@
+//! Microsoft x64 probes for the switch tests, in assembly so that the
+//! compiler cannot keep values in registers on our behalf.
+//!
+//! `canary_swap(save, restore, input, output)` loads `input` into every
+//! nonvolatile register (rbx, rbp, rdi, rsi, r12–r15, all 128 bits of
+//! xmm6–xmm15, MXCSR, x87 control word) and into the five TEB stack fields,
+//! calls `cem_swapcontext(save, restore)`, and when it is resumed stores what
+//! all of them then hold into `output`; it restores the caller's registers and
+//! TEB fields before returning.
+
+use core::arch::global_asm;
+use std::sync::atomic::AtomicU64;
+
+/// rbx, rbp, rdi, rsi, r12–r15; xmm6–xmm15 as (low, high) pairs; MXCSR;
+/// x87 CW; TEB StackBase, StackLimit, DeallocationStack, ExceptionList,
+/// GuaranteedStackBytes.
+pub type Regs = [u64; 35];
+
+/// Names for failure messages, in `Regs` order.
+pub const NAMES: [&str; 35] = [
+    "rbx",
+    "rbp",
+    "rdi",
+    "rsi",
+    "r12",
+    "r13",
+    "r14",
+    "r15",
+    "xmm6.lo",
+    "xmm6.hi",
+    "xmm7.lo",
+    "xmm7.hi",
+    "xmm8.lo",
+    "xmm8.hi",
+    "xmm9.lo",
+    "xmm9.hi",
+    "xmm10.lo",
+    "xmm10.hi",
+    "xmm11.lo",
+    "xmm11.hi",
+    "xmm12.lo",
+    "xmm12.hi",
+    "xmm13.lo",
+    "xmm13.hi",
+    "xmm14.lo",
+    "xmm14.hi",
+    "xmm15.lo",
+    "xmm15.hi",
+    "mxcsr",
+    "x87 cw",
+    "TEB StackBase",
+    "TEB StackLimit",
+    "TEB DeallocationStack",
+    "TEB ExceptionList",
+    "TEB GuaranteedStackBytes",
+];
+
+/// Bits compared per slot: MXCSR control bits only (6-15; the status flags
+/// are volatile), 16 bits of control word, 32 bits of GuaranteedStackBytes.
+pub const MASKS: Regs = {
+    let mut m = [u64::MAX; 35];
+    m[28] = 0xffc0;
+    m[29] = 0xffff;
+    m[34] = 0xffff_ffff;
+    m
+};
+
+extern "C" {
+    pub fn canary_swap(
+        save: *mut cem_ctx::Context,
+        restore: *const cem_ctx::Context,
+        input: *const Regs,
+        output: *mut Regs,
+    );
+}
+
+global_asm!(
+    ".text",
+    ".globl canary_swap",
+    ".p2align 4",
+    "canary_swap:",
+    "push rbp",
+    "push rbx",
+    "push rdi",
+    "push rsi",
+    "push r12",
+    "push r13",
+    "push r14",
+    "push r15",
+    "push r9", // output pointer, at [rsp + 240] below
+    // 9 pushes after the call leave rsp 16-byte aligned. 240 bytes: 32 of
+    // shadow space for the call, the caller's xmm6-15 at 32, its MXCSR and
+    // control word at 192, its five TEB fields at 200.
+    "sub rsp, 240",
+    "movups [rsp + 32], xmm6",
+    "movups [rsp + 48], xmm7",
+    "movups [rsp + 64], xmm8",
+    "movups [rsp + 80], xmm9",
+    "movups [rsp + 96], xmm10",
+    "movups [rsp + 112], xmm11",
+    "movups [rsp + 128], xmm12",
+    "movups [rsp + 144], xmm13",
+    "movups [rsp + 160], xmm14",
+    "movups [rsp + 176], xmm15",
+    "stmxcsr [rsp + 192]",
+    "fnstcw [rsp + 196]",
+    "mov r10, gs:[0x30]",
+    "mov rax, [r10 + 0x08]",
+    "mov [rsp + 200], rax",
+    "mov rax, [r10 + 0x10]",
+    "mov [rsp + 208], rax",
+    "mov rax, [r10 + 0x1478]",
+    "mov [rsp + 216], rax",
+    "mov rax, [r10]",
+    "mov [rsp + 224], rax",
+    "mov eax, [r10 + 0x1748]",
+    "mov [rsp + 232], eax",
+    // Canaries in.
+    "mov rbx, [r8]",
+    "mov rbp, [r8 + 8]",
+    "mov rdi, [r8 + 16]",
+    "mov rsi, [r8 + 24]",
+    "mov r12, [r8 + 32]",
+    "mov r13, [r8 + 40]",
+    "mov r14, [r8 + 48]",
+    "mov r15, [r8 + 56]",
+    "movups xmm6, [r8 + 64]",
+    "movups xmm7, [r8 + 80]",
+    "movups xmm8, [r8 + 96]",
+    "movups xmm9, [r8 + 112]",
+    "movups xmm10, [r8 + 128]",
+    "movups xmm11, [r8 + 144]",
+    "movups xmm12, [r8 + 160]",
+    "movups xmm13, [r8 + 176]",
+    "movups xmm14, [r8 + 192]",
+    "movups xmm15, [r8 + 208]",
+    "ldmxcsr [r8 + 224]",
+    "fldcw [r8 + 232]",
+    "mov rax, [r8 + 240]",
+    "mov [r10 + 0x08], rax",
+    "mov rax, [r8 + 248]",
+    "mov [r10 + 0x10], rax",
+    "mov rax, [r8 + 256]",
+    "mov [r10 + 0x1478], rax",
+    "mov rax, [r8 + 264]",
+    "mov [r10], rax",
+    "mov eax, [r8 + 272]",
+    "mov [r10 + 0x1748], eax",
+    "call {swap}",
+    // What came back.
+    "mov r9, [rsp + 240]",
+    "mov [r9], rbx",
+    "mov [r9 + 8], rbp",
+    "mov [r9 + 16], rdi",
+    "mov [r9 + 24], rsi",
+    "mov [r9 + 32], r12",
+    "mov [r9 + 40], r13",
+    "mov [r9 + 48], r14",
+    "mov [r9 + 56], r15",
+    "movups [r9 + 64], xmm6",
+    "movups [r9 + 80], xmm7",
+    "movups [r9 + 96], xmm8",
+    "movups [r9 + 112], xmm9",
+    "movups [r9 + 128], xmm10",
+    "movups [r9 + 144], xmm11",
+    "movups [r9 + 160], xmm12",
+    "movups [r9 + 176], xmm13",
+    "movups [r9 + 192], xmm14",
+    "movups [r9 + 208], xmm15",
+    "stmxcsr [r9 + 224]",
+    "fnstcw [r9 + 232]",
+    "mov r10, gs:[0x30]",
+    "mov rax, [r10 + 0x08]",
+    "mov [r9 + 240], rax",
+    "mov rax, [r10 + 0x10]",
+    "mov [r9 + 248], rax",
+    "mov rax, [r10 + 0x1478]",
+    "mov [r9 + 256], rax",
+    "mov rax, [r10]",
+    "mov [r9 + 264], rax",
+    "mov eax, [r10 + 0x1748]",
+    "mov [r9 + 272], eax",
+    // The caller's state back.
+    "mov rax, [rsp + 200]",
+    "mov [r10 + 0x08], rax",
+    "mov rax, [rsp + 208]",
+    "mov [r10 + 0x10], rax",
+    "mov rax, [rsp + 216]",
+    "mov [r10 + 0x1478], rax",
+    "mov rax, [rsp + 224]",
+    "mov [r10], rax",
+    "mov eax, [rsp + 232]",
+    "mov [r10 + 0x1748], eax",
+    "movups xmm6, [rsp + 32]",
+    "movups xmm7, [rsp + 48]",
+    "movups xmm8, [rsp + 64]",
+    "movups xmm9, [rsp + 80]",
+    "movups xmm10, [rsp + 96]",
+    "movups xmm11, [rsp + 112]",
+    "movups xmm12, [rsp + 128]",
+    "movups xmm13, [rsp + 144]",
+    "movups xmm14, [rsp + 160]",
+    "movups xmm15, [rsp + 176]",
+    "ldmxcsr [rsp + 192]",
+    "fldcw [rsp + 196]",
+    "add rsp, 240",
+    "pop r9",
+    "pop r15",
+    "pop r14",
+    "pop r13",
+    "pop r12",
+    "pop rsi",
+    "pop rdi",
+    "pop rbx",
+    "pop rbp",
+    "ret",
+    swap = sym cem_ctx::ffi::cem_swapcontext,
+);
+
+const fn canaries(tag: u64, mxcsr: u64, fcw: u64) -> Regs {
+    let mut r = [0u64; 35];
+    let mut i = 0;
+    while i < 28 {
+        r[i] = tag | (i as u64 + 1);
+        i += 1;
+    }
+    r[28] = mxcsr;
+    r[29] = fcw;
+    r[30] = tag | 0x5b00; // StackBase
+    r[31] = tag | 0x5100; // StackLimit
+    r[32] = tag | 0xd500; // DeallocationStack
+    r[33] = tag | 0xe100; // ExceptionList
+    r[34] = (tag >> 32) & 0xffff_ff00 | 0x34;
+    r
+}
+
+/// Canaries for the main side; MXCSR round-toward-zero + FTZ + DAZ, x87 CW
+/// with truncation and single precision.
+pub const MAIN: Regs = canaries(0x1111_2222_3333_0000, 0xffc0, 0x0c7f);
+
+/// Canaries for the coroutine side; MXCSR rounding down, x87 CW double
+/// precision with round-to-nearest.
+pub const COROUTINE: Regs = canaries(0xaaaa_bbbb_cccc_0000, 0x3f80, 0x027f);
+
+/// rsp and rbp as `entry_probe` found them on its first instruction.
+pub static ENTRY_SP: AtomicU64 = AtomicU64::new(1);
+pub static ENTRY_FP: AtomicU64 = AtomicU64::new(1);
+
+/// Alignment at a function's first instruction: `(rsp + 8) % 16 == 0`.
+pub fn entry_sp_ok(sp: u64) -> bool {
+    (sp + 8).is_multiple_of(16)
+}
+
+extern "C" {
+    /// A context entry function that records rsp and rbp on its first
+    /// instruction, writes its 32-byte home space (which must belong to it),
+    /// then tail-jumps to `body` (same stack, same return address).
+    pub fn entry_probe();
+}
+
+global_asm!(
+    ".text",
+    ".globl entry_probe",
+    ".p2align 4",
+    "entry_probe:",
+    "mov qword ptr [rip + {sp}], rsp",
+    "mov qword ptr [rip + {fp}], rbp",
+    "mov qword ptr [rsp + 8], rcx",
+    "mov qword ptr [rsp + 16], rdx",
+    "mov qword ptr [rsp + 24], r8",
+    "mov qword ptr [rsp + 32], r9",
+    "jmp {body}",
+    sp = sym ENTRY_SP,
+    fp = sym ENTRY_FP,
+    body = sym super::entry_probe_body,
+);
