@@ -27,7 +27,12 @@
 
 // void cem_swapcontext(cem_context_t *save_ctx /* x0 */,
 //                      const cem_context_t *restore_ctx /* x1 */);
+// void *cem_swapcontext_value(cem_context_t *save_ctx, const cem_context_t *restore_ctx,
+//                             void *value /* x2 */);
+// Same code: x2 arrives in x0, the return value of the cem_swapcontext_value
+// call the resumed side is suspended in (callers of the void variant ignore it).
 FUNC_BEGIN cem_swapcontext
+FUNC_ENTRY cem_swapcontext_value
     .cfi_startproc
     // BTI landing pad (`bti c`, written as its hint encoding so that
     // assemblers without BTI support accept it): C may call us through a
@@ -63,17 +68,20 @@ FUNC_BEGIN cem_swapcontext
     ldp     x29, x30, [x1, #80]
     ldr     x9, [x1, #96]
     mov     sp, x9
+    mov     x0, x2
     // `ret`, not `br x30`: resume addresses are return sites without BTI
     // landing pads, and only RET (like a normal return) may go there when BTI
     // is enforced. The cost is a return-stack misprediction per switch.
     ret
     .cfi_endproc
+FUNC_END cem_swapcontext_value
 FUNC_END cem_swapcontext
 
 // First code a fresh context runs. cem_makecontext stores this address as the
 // context's x30, so the first switch "returns" here with
 //   x19 = func, x20 = return_func (or cem_context_trap when NULL),
-//   x21 = cem_context_trap, x29 = 0, sp = stack top (16-byte aligned).
+//   x21 = cem_context_trap, x22 = func's argument, x29 = 0,
+//   sp = stack top (16-byte aligned).
 FUNC_BEGIN cem_ctx_aarch64_aapcs64_start
     .cfi_startproc
     // No caller exists above this frame: an undefined return address column
@@ -81,6 +89,7 @@ FUNC_BEGIN cem_ctx_aarch64_aapcs64_start
     // frame-pointer walks at the same place.
     .cfi_undefined x30
     hint    #34                      // bti c: harmless here, reached by ret
+    mov     x0, x22
     blr     x19
     // func returned: run return_func on the same stack (sp is the top again).
     blr     x20
@@ -98,3 +107,76 @@ FUNC_BEGIN cem_context_trap
     brk     #0xc0de
     .cfi_endproc
 FUNC_END cem_context_trap
+
+// ---------------------------------------------------------------------------
+// Asymmetric fast path for the Rust Coroutine type (src/coroutine.rs).
+//
+// Resume is a `bl` and suspend ends in the matching `ret`, so the return
+// address predictor stays balanced; the coroutine is entered with `br x16`,
+// which BTI allows onto a `bti jc` landing pad (hint #38) placed at every
+// continuation. Only x19 (which Rust inline asm cannot name) and x29/x30 are
+// saved here: the inline asm at both call sites declares all other registers
+// clobbered, so the compiler saves just the live callee-saved ones. FPCR is
+// global state (AAPCS64 6.1.2) and is left alone, as in cem_swapcontext.
+//
+// Frame a suspended side leaves on its own stack, at its saved sp (32 bytes):
+//   +0 x29, +8 where it continues (x30 for the parent), +16 x19, +24 unused
+// The link block (32 bytes, on the coroutine stack) holds the parent's sp at
+// +0 while the coroutine runs and the coroutine's sp at +8 while suspended;
+// its FP-control byte at +16 is unused here (no callee-saved FP control).
+
+// In: x0 = value for the coroutine, x1 = link block. Entered by `bl`.
+FUNC_BEGIN cem_ctx_aarch64_aapcs64_resume
+FUNC_HIDDEN cem_ctx_aarch64_aapcs64_resume
+    .cfi_startproc
+    hint    #34                      // bti c
+    sub     sp, sp, #32
+    .cfi_adjust_cfa_offset 32
+    stp     x29, x30, [sp, #0]
+    str     x19, [sp, #16]
+    ldr     x9, [x1, #8]
+    mov     x10, sp
+    str     x10, [x1, #0]
+    ldp     x29, x16, [x9, #0]
+    ldr     x19, [x9, #16]
+    add     sp, x9, #32
+    // Not ret: the predictor's top entry is our caller's return address,
+    // which suspend's ret will consume.
+    br      x16
+    .cfi_endproc
+FUNC_END cem_ctx_aarch64_aapcs64_resume
+
+// In: x16 = where the coroutine continues, x0 = value for the parent,
+// x1 = link block. Entered by `b` from the suspend site.
+FUNC_BEGIN cem_ctx_aarch64_aapcs64_suspend
+FUNC_HIDDEN cem_ctx_aarch64_aapcs64_suspend
+    .cfi_startproc
+    .cfi_undefined x30
+    sub     sp, sp, #32
+    stp     x29, x16, [sp, #0]
+    str     x19, [sp, #16]
+    mov     x9, sp
+    str     x9, [x1, #8]
+    ldr     x10, [x1, #0]
+    ldp     x29, x30, [x10, #0]
+    ldr     x19, [x10, #16]
+    add     sp, x10, #32
+    ret
+    .cfi_endproc
+FUNC_END cem_ctx_aarch64_aapcs64_suspend
+
+// First code of a Rust coroutine, reached by resume's `br x16` with
+// x19 = the coroutine's data block (first word: its entry function),
+// x29 = 0, x0 = the first resume value, sp 16-byte aligned.
+FUNC_BEGIN cem_ctx_aarch64_aapcs64_coroutine_start
+FUNC_HIDDEN cem_ctx_aarch64_aapcs64_coroutine_start
+    .cfi_startproc
+    .cfi_undefined x30
+    hint    #38                      // bti jc
+    mov     x1, x19
+    ldr     x9, [x19]
+    // entry(value, data) never returns: it ends with a final suspend.
+    blr     x9
+    brk     #0xc0de
+    .cfi_endproc
+FUNC_END cem_ctx_aarch64_aapcs64_coroutine_start

@@ -34,14 +34,68 @@
 // walks ExceptionList. A switch that leaves them describing the old stack breaks
 // stack probes, SEH and C++ exceptions on the new one.
 
+// Copies the five TEB stack fields (teb = TEB address register) to the five
+// 8-byte slots at off(base), in layout order: StackBase, StackLimit,
+// DeallocationStack, ExceptionList, GuaranteedStackBytes (4 bytes).
+.macro SAVE_TEB_STACK teb, base, off, tmp, tmp32
+    movq    0x08(\teb), \tmp
+    movq    \tmp, \off(\base)
+    movq    0x10(\teb), \tmp
+    movq    \tmp, \off+8(\base)
+    movq    0x1478(\teb), \tmp
+    movq    \tmp, \off+16(\base)
+    movq    0x00(\teb), \tmp
+    movq    \tmp, \off+24(\base)
+    movl    0x1748(\teb), \tmp32
+    movl    \tmp32, \off+32(\base)
+.endm
+
+// The reverse: loads the TEB stack fields from the slots at off(base).
+.macro LOAD_TEB_STACK teb, base, off, tmp, tmp32
+    movq    \off(\base), \tmp
+    movq    \tmp, 0x08(\teb)
+    movq    \off+8(\base), \tmp
+    movq    \tmp, 0x10(\teb)
+    movq    \off+16(\base), \tmp
+    movq    \tmp, 0x1478(\teb)
+    movq    \off+24(\base), \tmp
+    movq    \tmp, 0x00(\teb)
+    movl    \off+32(\base), \tmp32
+    movl    \tmp32, 0x1748(\teb)
+.endm
+
+// Loads MXCSR and the x87 control word from new_* when their control bits
+// (MXCSR 6-15, the whole control word) differ from cur_*: ldmxcsr/fldcw
+// serialise FP execution and the two sides almost always agree. Each load has
+// the size of the store that wrote it, so it can be store-forwarded (see
+// x86_64_sysv.s). Clobbers r9 and r11 (volatile).
+.macro RELOAD_FP_CONTROL_IF_CHANGED cur_mxcsr, cur_cw, new_mxcsr, new_cw
+    movl    \new_mxcsr, %r9d
+    xorl    \cur_mxcsr, %r9d
+    movzwl  \new_cw, %r11d
+    xorw    \cur_cw, %r11w
+    andl    $0xffc0, %r9d
+    orl     %r11d, %r9d
+    jz      2f
+    ldmxcsr \new_mxcsr
+    fldcw   \new_cw
+2:
+.endm
+
 // void cem_swapcontext(cem_context_t *save_ctx /* rcx */,
 //                      const cem_context_t *restore_ctx /* rdx */);
+// void *cem_swapcontext_value(cem_context_t *save_ctx, const cem_context_t *restore_ctx,
+//                             void *value /* r8 */);
+// Same code: the value travels in rax and becomes the return value of the
+// cem_swapcontext_value call the resumed side is suspended in.
 FUNC_BEGIN cem_swapcontext
+FUNC_ENTRY cem_swapcontext_value
     .seh_proc cem_swapcontext
     // No prologue: nothing is pushed, so [rsp] is the return address at every
     // instruction, which is what empty unwind info tells RtlVirtualUnwind.
     // That stays true after rsp moves to the other stack.
     .seh_endprologue
+    movq    %r8, %rax
     movq    %rbx, 0(%rcx)
     movq    %rbp, 8(%rcx)
     movq    %rdi, 16(%rcx)
@@ -61,46 +115,16 @@ FUNC_BEGIN cem_swapcontext
     movups  %xmm13, 240(%rcx)
     movups  %xmm14, 256(%rcx)
     movups  %xmm15, 272(%rcx)
-    // TEB through its self pointer (NT_TIB.Self, gs:[0x30]), so the field
-    // accesses below are plain loads and stores. r8-r11 are volatile scratch.
+    // The TEB through its self pointer (NT_TIB.Self, gs:[0x30]), so the field
+    // accesses are plain loads and stores. r8-r11 are volatile scratch.
     movq    %gs:0x30, %r10
-    movq    0x08(%r10), %r8
-    movq    %r8, 80(%rcx)
-    movq    0x10(%r10), %r8
-    movq    %r8, 88(%rcx)
-    movq    0x1478(%r10), %r8
-    movq    %r8, 96(%rcx)
-    movq    0x00(%r10), %r8
-    movq    %r8, 104(%rcx)
-    movl    0x1748(%r10), %r8d
-    movl    %r8d, 112(%rcx)
+    SAVE_TEB_STACK %r10, %rcx, 80, %r8, %r8d
 .if CEM_FP_STATE
     stmxcsr 72(%rcx)
     fnstcw  76(%rcx)
-    // Reload only when the control bits differ (MXCSR 6-15, whole x87 CW):
-    // ldmxcsr/fldcw serialise FP execution. Each load matches the size of the
-    // store that wrote it so it can be store-forwarded (see x86_64_sysv.s).
-    movl    72(%rdx), %eax
-    xorl    72(%rcx), %eax
-    movzwl  76(%rdx), %r9d
-    xorw    76(%rcx), %r9w
-    andl    $0xffc0, %eax
-    orl     %r9d, %eax
-    jz      2f
-    ldmxcsr 72(%rdx)
-    fldcw   76(%rdx)
-2:
+    RELOAD_FP_CONTROL_IF_CHANGED 72(%rcx), 76(%rcx), 72(%rdx), 76(%rdx)
 .endif
-    movq    80(%rdx), %r8
-    movq    %r8, 0x08(%r10)
-    movq    88(%rdx), %r8
-    movq    %r8, 0x10(%r10)
-    movq    96(%rdx), %r8
-    movq    %r8, 0x1478(%r10)
-    movq    104(%rdx), %r8
-    movq    %r8, 0x00(%r10)
-    movl    112(%rdx), %r8d
-    movl    %r8d, 0x1748(%r10)
+    LOAD_TEB_STACK %r10, %rdx, 80, %r8, %r8d
     movups  128(%rdx), %xmm6
     movups  144(%rdx), %xmm7
     movups  160(%rdx), %xmm8
@@ -125,6 +149,7 @@ FUNC_BEGIN cem_swapcontext
     popq    %r8
     jmpq    *%r8
     .seh_endproc
+FUNC_END cem_swapcontext_value
 FUNC_END cem_swapcontext
 
 // Entry trampoline of a fresh context. cem_makecontext builds this frame at the
@@ -133,8 +158,9 @@ FUNC_END cem_swapcontext
 //   T-48  32 bytes                shadow (home) space of this frame's callees
 //   T-56  &cem_ctx_x86_64_win64_start   popped by the first switch
 // and sets rbx = func, rsi = return_func (or cem_context_trap), rdi =
-// cem_context_trap, rbp = 0. After the pop rsp = T-48: 16-byte aligned before
-// each call, with the callee's 32-byte home space above its return address.
+// cem_context_trap, r12 = func's argument, rbp = 0. After the pop rsp = T-48:
+// 16-byte aligned before each call, with the callee's 32-byte home space above
+// its return address.
 //
 // The unwind info describes a 32-byte stack allocation that the (never executed)
 // prologue instruction below would have made, so RtlVirtualUnwind computes this
@@ -144,9 +170,8 @@ FUNC_BEGIN cem_ctx_x86_64_win64_frame
     subq    $32, %rsp
     .seh_stackalloc 32
     .seh_endprologue
-    .globl  cem_ctx_x86_64_win64_start
-    .def    cem_ctx_x86_64_win64_start; .scl 2; .type 32; .endef
-cem_ctx_x86_64_win64_start:
+FUNC_ENTRY cem_ctx_x86_64_win64_start
+    movq    %r12, %rcx
     callq   *%rbx
     // func returned: return_func on the same stack, same alignment.
     callq   *%rsi
@@ -167,3 +192,110 @@ FUNC_BEGIN cem_context_trap
     ud2
     .seh_endproc
 FUNC_END cem_context_trap
+
+// ---------------------------------------------------------------------------
+// Asymmetric fast path for the Rust Coroutine type (src/coroutine.rs).
+//
+// Resume is a `call` and suspend ends in the matching `ret`, so the return-
+// stack buffer stays balanced; the coroutine is entered with an indirect jmp.
+// rbx, rbp, the FP control state and the TEB stack fields are saved here; the
+// inline asm at both call sites declares every other register (rdi, rsi,
+// r12-r15, xmm6-xmm15 included) clobbered, so the compiler saves just the
+// live nonvolatile ones. Internal convention (not the Microsoft one): rdi
+// carries the value, rdx the link block.
+//
+// Frame a suspended side leaves on its own stack, at its saved sp (72 bytes):
+//   +0   MXCSR (4), x87 control word (2), unused (2)
+//   +8   rbx
+//   +16  rbp
+//   +24  TEB StackBase, StackLimit, DeallocationStack, ExceptionList,
+//        GuaranteedStackBytes (5 slots of 8 bytes)
+//   +64  where it continues (for the parent: the return address of its call)
+// The link block (32 bytes, on the coroutine stack) holds the parent's sp at
+// +0 while the coroutine runs, the coroutine's sp at +8 while suspended, and
+// at +16 a byte that is nonzero when the coroutine keeps its own MXCSR/x87
+// control word (the default; see x86_64_sysv.s). The TEB fields are always
+// switched: they are what makes exceptions and stack probes work.
+
+// In: rdi = value for the coroutine, rdx = link block. Entered by `call`.
+FUNC_BEGIN cem_ctx_x86_64_win64_resume
+    .seh_proc cem_ctx_x86_64_win64_resume
+    subq    $64, %rsp
+    .seh_stackalloc 64
+    .seh_endprologue
+    movq    %rbx, 8(%rsp)
+    movq    %rbp, 16(%rsp)
+    movq    %gs:0x30, %r10
+    SAVE_TEB_STACK %r10, %rsp, 24, %rax, %eax
+    movq    8(%rdx), %rsi
+    movq    %rsp, 0(%rdx)
+.if CEM_FP_STATE
+    cmpb    $0, 16(%rdx)
+    je      3f
+    stmxcsr 0(%rsp)
+    fnstcw  4(%rsp)
+    RELOAD_FP_CONTROL_IF_CHANGED 0(%rsp), 4(%rsp), 0(%rsi), 4(%rsi)
+3:
+.endif
+    LOAD_TEB_STACK %r10, %rsi, 24, %rax, %eax
+    movq    8(%rsi), %rbx
+    movq    16(%rsi), %rbp
+    movq    64(%rsi), %rcx
+    leaq    72(%rsi), %rsp
+    // Not ret: the RSB top is our caller's return address, which suspend's
+    // ret will consume.
+    jmpq    *%rcx
+    .seh_endproc
+FUNC_END cem_ctx_x86_64_win64_resume
+
+// In: rax = where the coroutine continues, rdi = value for the parent,
+// rdx = link block. Entered by `jmp` from the suspend site.
+FUNC_BEGIN cem_ctx_x86_64_win64_suspend
+    .seh_proc cem_ctx_x86_64_win64_suspend
+    .seh_endprologue
+    pushq   %rax
+    subq    $64, %rsp
+    movq    %rbx, 8(%rsp)
+    movq    %rbp, 16(%rsp)
+    movq    %gs:0x30, %r10
+    SAVE_TEB_STACK %r10, %rsp, 24, %rax, %eax
+    movq    %rsp, 8(%rdx)
+    movq    0(%rdx), %rsi
+.if CEM_FP_STATE
+    cmpb    $0, 16(%rdx)
+    je      3f
+    stmxcsr 0(%rsp)
+    fnstcw  4(%rsp)
+    RELOAD_FP_CONTROL_IF_CHANGED 0(%rsp), 4(%rsp), 0(%rsi), 4(%rsi)
+3:
+.endif
+    LOAD_TEB_STACK %r10, %rsi, 24, %rax, %eax
+    movq    8(%rsi), %rbx
+    movq    16(%rsi), %rbp
+    leaq    64(%rsi), %rsp
+    retq
+    .seh_endproc
+FUNC_END cem_ctx_x86_64_win64_suspend
+
+// First code of a Rust coroutine. The initial frame "continues" here with
+// rsp 16-byte aligned and a zero qword at [rsp] (the end-of-walk slot),
+// rbx = the coroutine's data block (first word: its entry function), rbp = 0,
+// rdi = the first resume value. Its prologue really runs: it allocates the
+// callee's 32-byte home space, and the unwind info that describes it lets
+// RtlVirtualUnwind find the zero return address and stop.
+FUNC_BEGIN cem_ctx_x86_64_win64_coroutine_start
+    .seh_proc cem_ctx_x86_64_win64_coroutine_start
+    subq    $32, %rsp
+    .seh_stackalloc 32
+    .seh_endprologue
+    movq    %rdi, %rcx
+    movq    %rbx, %rdx
+    // entry(value, data) never returns: it ends with a final suspend.
+    callq   *(%rbx)
+    int3
+    .seh_endproc
+FUNC_END cem_ctx_x86_64_win64_coroutine_start
+
+.purgem SAVE_TEB_STACK
+.purgem LOAD_TEB_STACK
+.purgem RELOAD_FP_CONTROL_IF_CHANGED

@@ -212,6 +212,37 @@ static void makecontext_accepts_any_base_alignment(void) {
     for (int i = 0; i < 64; i++) CHECK(trace[i] == 1);
 }
 
+/* ---- values through the switch, and an entry function with an argument ---- */
+struct pipe_state {
+    long received_sum;
+    int rounds;
+};
+static void value_body(void *arg) {
+    struct pipe_state *st = arg;
+    /* The first resume's value is the makecontext argument. */
+    long v = 1;
+    for (int i = 0; i < st->rounds; i++) {
+        void *in = cem_swapcontext_value(&ctx_a, &main_ctx, (void *)(intptr_t)(v * 10));
+        v = (long)(intptr_t)in;
+        st->received_sum += v;
+    }
+    cem_swapcontext_value(&ctx_a, &main_ctx, (void *)(intptr_t)-1);
+}
+static void swapcontext_value_and_arg(void) {
+    struct pipe_state st = {0, 5};
+    CHECK(cem_makecontext_with_arg(&ctx_a, stack_a, STACK_SIZE, value_body, &st, NULL) == CEM_OK);
+    long got_sum = 0;
+    void *out = cem_swapcontext_value(&main_ctx, &ctx_a, NULL);
+    for (long i = 2; i <= 6; i++) {
+        got_sum += (long)(intptr_t)out;
+        out = cem_swapcontext_value(&main_ctx, &ctx_a, (void *)(intptr_t)i);
+    }
+    CHECK_EQ_LL((long)(intptr_t)out, -1);
+    CHECK_EQ_LL(st.received_sum, 2 + 3 + 4 + 5 + 6);
+    CHECK_EQ_LL(got_sum, 10 + 20 + 30 + 40 + 50);
+    CHECK_EQ_LL(cem_makecontext_with_arg(&ctx_a, stack_a, STACK_SIZE, NULL, &st, NULL), CEM_ERR_NULL_FUNCTION);
+}
+
 int main(int argc, char **argv) {
     static const struct test_case cases[] = {
         {"single_switch", single_switch},
@@ -224,6 +255,7 @@ int main(int argc, char **argv) {
         {"get_sp_macro", get_sp_macro},
         {"save_equals_restore", save_equals_restore},
         {"makecontext_accepts_any_base_alignment", makecontext_accepts_any_base_alignment},
+        {"swapcontext_value_and_arg", swapcontext_value_and_arg},
     };
     return run_named_case(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }

@@ -133,7 +133,7 @@
  * |      8 |    8 | `rbp`      | rbp (for a fresh context: 0, ends frame-pointer walks)|
  * |     16 |    8 | `r12`      | r12 (fresh: `return_func`, or `cem_context_trap`)    |
  * |     24 |    8 | `r13`      | r13 (fresh: `cem_context_trap`)                      |
- * |     32 |    8 | `r14`      | r14                                                  |
+ * |     32 |    8 | `r14`      | r14 (fresh: `func`'s argument, 0 without one)        |
  * |     40 |    8 | `r15`      | r15                                                  |
  * |     48 |    8 | `rsp`      | stack pointer; `[rsp]` is the resume address         |
  * |     56 |    4 | `mxcsr`    | MXCSR                                                |
@@ -233,7 +233,7 @@ typedef struct {
    */
   uint64_t rsi;
   /**
-   * r12, offset 32.
+   * r12, offset 32 (fresh context: `func`'s argument).
    */
   uint64_t r12;
   /**
@@ -407,6 +407,18 @@ extern "C" {
 extern void cem_swapcontext(cem_context_t *save_ctx, const cem_context_t *restore_ctx);
 
 /**
+ * `cem_swapcontext` that also hands `value` to the resumed side and
+ * returns the value handed back by whoever resumes `save_ctx` later
+ * (Boost.Context's transfer). The resumed side sees `value` as the return
+ * value of its own suspended `cem_swapcontext_value` call; a side
+ * suspended in plain `cem_swapcontext` does not see it. Same contract and
+ * cost as `cem_swapcontext` (one extra register move).
+ */
+extern void *cem_swapcontext_value(cem_context_t *save_ctx,
+                                   const cem_context_t *restore_ctx,
+                                   void *value);
+
+/**
  * The named trap where a context stops when both its entry function and
  * its `return_func` have returned (or `return_func` was NULL), and where
  * `cem_makecontext` stops on invalid arguments. Executes `ud2` (x86-64:
@@ -446,6 +458,21 @@ int cem_makecontext_checked(cem_context_t *ctx,
                             size_t stack_size,
                             void (*func)(void),
                             void (*return_func)(void));
+
+/**
+ * `cem_makecontext_checked` for an entry function that takes a pointer:
+ * `func(arg)` runs first. Same checks, codes and contract; `arg` is passed
+ * through untouched and is owned by the caller.
+ *
+ * # Safety
+ * As for `cem_makecontext_checked`.
+ */
+int cem_makecontext_with_arg(cem_context_t *ctx,
+                             void *stack_base,
+                             size_t stack_size,
+                             void (*func)(void*),
+                             void *arg,
+                             void (*return_func)(void));
 
 /**
  * Cem's `cem_makecontext`: like `cem_makecontext_checked`, but with no way

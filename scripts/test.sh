@@ -109,30 +109,42 @@ aarch64_register_discipline() {
     echo "x18: untouched by the switch, trampoline and trap"
     firmware_build aarch64-unknown-none-softfloat || return 1
     dis=$(aarch64-linux-gnu-objdump -d --no-show-raw-insn \
-        target/firmware-dependent/aarch64-unknown-none-softfloat/debug/cem-ctx-firmware-dependent |
+        target/firmware/aarch64-unknown-none-softfloat/debug/cem-ctx-firmware-example |
         awk '/<cem_swapcontext>:/,/^$/')
     [ -n "$dis" ] || { echo "cem_swapcontext not found in the softfloat binary"; return 1; }
     if grep -qE '\b[dqvs][0-9]+\b' <<<"$dis"; then echo "FP register used on softfloat:"; echo "$dis"; return 1; fi
     echo "softfloat: cem_swapcontext touches no FP/SIMD register"
 }
 
+# The firmware example (no_std, no_main, its own panic handler) for a
+# bare-metal target; linked with rust-lld.
 firmware_build() {
-    cargo build --manifest-path tests/firmware-dependent/Cargo.toml --target "$1" \
-        --target-dir target/firmware-dependent
+    cargo build --manifest-path examples/firmware/Cargo.toml --target "$1" --target-dir target/firmware
+}
+
+# Both feature sets of the Rust suites: without `std` (the firmware
+# semantics) and with it. Cross runs use --tests: doc examples run natively.
+rust_suite() {
+    cargo test -p cem-ctx "$@" && cargo test -p cem-ctx --features std "$@"
 }
 
 # ---------------------------------------------------------------- suites
 step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy -D warnings" cargo clippy --workspace --all-targets -- -D warnings
-step "cargo clippy -D warnings, aarch64 + windows code" bash -c \
-    'cargo clippy -p cem-ctx --all-targets --target aarch64-unknown-linux-gnu -- -D warnings &&
-     cargo clippy -p cem-ctx --all-targets --target x86_64-pc-windows-gnu -- -D warnings'
-step "cargo doc (no warnings)" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p cem-ctx
-step "rust suite, x86_64-unknown-linux-gnu" cargo test -p cem-ctx
-step "rust suite, aarch64-unknown-linux-gnu (qemu-aarch64)" cargo test -p cem-ctx --target aarch64-unknown-linux-gnu
+step "cargo clippy -D warnings, std feature, aarch64 + windows code" bash -c \
+    'cargo clippy -p cem-ctx --all-targets --features std -- -D warnings &&
+     for t in aarch64-unknown-linux-gnu x86_64-pc-windows-gnu; do
+       cargo clippy -p cem-ctx --all-targets --target $t -- -D warnings &&
+       cargo clippy -p cem-ctx --all-targets --features std --target $t -- -D warnings || exit 1
+     done'
+step "cargo doc --no-deps (no warnings, with and without std)" bash -c \
+    'RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p cem-ctx &&
+     RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p cem-ctx --features std'
+step "rust suites + doc examples, x86_64-unknown-linux-gnu" rust_suite
+step "rust suites, aarch64-unknown-linux-gnu (qemu-aarch64)" rust_suite --tests --target aarch64-unknown-linux-gnu
 step "header drift (cbindgen)" cargo test -p cem-ctx-header
 step "wine prefix" wine_start
-step "rust suite, x86_64-pc-windows-gnu (wine)" cargo test -p cem-ctx --target x86_64-pc-windows-gnu
+step "rust suites, x86_64-pc-windows-gnu (wine)" rust_suite --tests --target x86_64-pc-windows-gnu
 step "c suite, x86_64-linux-gnu (ctest)" c_suite build/c-x86_64
 step "c suite, aarch64-linux-gnu (ctest under qemu-aarch64)" c_suite build/c-aarch64 \
     -DCMAKE_TOOLCHAIN_FILE="$ROOT/c-tests/toolchains/aarch64-linux-gnu.cmake"
@@ -145,8 +157,8 @@ step "aarch64: x18 untouched, softfloat touches no FP" aarch64_register_discipli
 step "build check, x86_64-apple-darwin" apple_build x86_64-apple-darwin
 step "build check, aarch64-apple-darwin" apple_build aarch64-apple-darwin
 step "build check, x86_64-pc-windows-msvc (cem_ctx.lib)" msvc_build
-step "no_std dependent with own panic handler, x86_64-unknown-none" firmware_build x86_64-unknown-none
-step "no_std dependent with own panic handler, aarch64-unknown-none" firmware_build aarch64-unknown-none
+step "firmware example (no_std, own panic handler), x86_64-unknown-none" firmware_build x86_64-unknown-none
+step "firmware example (no_std, own panic handler), aarch64-unknown-none" firmware_build aarch64-unknown-none
 
 # ---------------------------------------------------------------- summary
 echo

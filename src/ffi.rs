@@ -58,6 +58,18 @@ extern "C" {
     /// (`asm/`).
     pub fn cem_swapcontext(save_ctx: *mut Context, restore_ctx: *const Context);
 
+    /// `cem_swapcontext` that also hands `value` to the resumed side and
+    /// returns the value handed back by whoever resumes `save_ctx` later
+    /// (Boost.Context's transfer). The resumed side sees `value` as the return
+    /// value of its own suspended `cem_swapcontext_value` call; a side
+    /// suspended in plain `cem_swapcontext` does not see it. Same contract and
+    /// cost as `cem_swapcontext` (one extra register move).
+    pub fn cem_swapcontext_value(
+        save_ctx: *mut Context,
+        restore_ctx: *const Context,
+        value: *mut c_void,
+    ) -> *mut c_void;
+
     /// The named trap where a context stops when both its entry function and
     /// its `return_func` have returned (or `return_func` was NULL), and where
     /// `cem_makecontext` stops on invalid arguments. Executes `ud2` (x86-64:
@@ -100,6 +112,30 @@ pub unsafe extern "C" fn cem_makecontext_checked(
 ) -> c_int {
     // SAFETY: forwarded to the caller.
     match unsafe { crate::make_context(ctx, stack_base, stack_size, func, return_func) } {
+        Ok(()) => CEM_OK,
+        Err(e) => e.code(),
+    }
+}
+
+/// `cem_makecontext_checked` for an entry function that takes a pointer:
+/// `func(arg)` runs first. Same checks, codes and contract; `arg` is passed
+/// through untouched and is owned by the caller.
+///
+/// # Safety
+/// As for `cem_makecontext_checked`.
+#[no_mangle]
+pub unsafe extern "C" fn cem_makecontext_with_arg(
+    ctx: *mut Context,
+    stack_base: *mut c_void,
+    stack_size: usize,
+    func: Option<unsafe extern "C" fn(*mut c_void)>,
+    arg: *mut c_void,
+    return_func: Option<unsafe extern "C" fn()>,
+) -> c_int {
+    // SAFETY: forwarded to the caller.
+    match unsafe {
+        crate::make_context_with_arg(ctx, stack_base, stack_size, func, arg, return_func)
+    } {
         Ok(()) => CEM_OK,
         Err(e) => e.code(),
     }

@@ -3,28 +3,109 @@
 //! Stackful context switching (coroutines, fibers, green threads) in
 //! hand-written assembly, over stacks the caller supplies. `no_std`, no
 //! allocation, no OS calls: a switch saves the callee-saved registers of the
-//! platform ABI into one [`Context`] and loads them from another.
+//! platform ABI and loads another context's.
 //!
-//! The same functions are exported to C (`src/ffi.rs`, header
-//! `include/cem_ctx.h`), source-compatible with the Cem runtime's
-//! `runtime/context.h`.
+//! Two APIs share the same assembly (`asm/`, one file per ABI):
+//!
+//! - **[`Coroutine`]**: safe, typed coroutines. The closure and its state
+//!   live on the coroutine's stack; [`Coroutine::resume`] sends a value in and
+//!   gets a [`CoroutineResult`] back, [`Yielder::suspend`] sends one out. The
+//!   switch is asymmetric (resume is a `call`, suspend the matching `ret`), so
+//!   the return-address predictor stays balanced. [`on_stack`] runs one
+//!   function on another stack and comes back.
+//! - **The C-shaped API**: [`make_context`] / [`swap_context`] over a
+//!   [`Context`], the same functions C programs get from `libcem_ctx.a`
+//!   (`include/cem_ctx.h`, source-compatible with the Cem runtime's
+//!   `runtime/context.h`). Symmetric: any context may switch to any other.
+//!
+//! ```
+//! use cem_ctx::{Coroutine, CoroutineResult, Yielder};
+//!
+//! // A 'static stack: here leaked heap memory; in firmware, a `static mut` array.
+//! let stack: &'static mut [u8] = vec![0u8; 64 * 1024].leak();
+//! let mut fib = Coroutine::new(stack, |limit: u64, y: &Yielder<u64, u64>| {
+//!     let (mut a, mut b) = (0u64, 1u64);
+//!     while a < limit {
+//!         y.suspend(a);
+//!         (a, b) = (b, a + b);
+//!     }
+//!     "done"
+//! })
+//! .expect("stack large enough");
+//!
+//! let mut seen = Vec::new();
+//! while let CoroutineResult::Yield(v) = fib.resume(50) {
+//!     seen.push(v);
+//! }
+//! assert_eq!(seen, [0, 1, 1, 2, 3, 5, 8, 13, 21, 34]);
+//! ```
+//!
+//! Running deep recursion on a big stack:
+//!
+//! ```
+//! fn depth(n: u32) -> u32 { if n == 0 { 0 } else { 1 + depth(n - 1) } }
+//! let mut big = vec![0u8; 16 << 20];
+//! assert_eq!(cem_ctx::on_stack(&mut big[..], || depth(100_000)), Ok(100_000));
+//! ```
+//!
+//! ## Supported ABIs and the state each build preserves
 //!
 //! | ABI | assembly | saved state |
 //! |-----|----------|-------------|
-//! | x86-64 System V | `asm/x86_64_sysv.s` | rbx, rbp, r12–r15, rsp, MXCSR control bits, x87 control word (the last two only with SSE) |
+//! | x86-64 System V (Linux, macOS, bare metal) | `asm/x86_64_sysv.s` | rbx, rbp, r12–r15, rsp; MXCSR control bits and x87 control word when the target has SSE (not on `x86_64-unknown-none`, where those instructions fault until the kernel enables the FPU) |
 //! | Microsoft x64 (Windows) | `asm/x86_64_win64.s` | rbx, rbp, rdi, rsi, r12–r15, rsp, xmm6–xmm15, MXCSR control bits, x87 control word, TEB stack fields |
-//! | AArch64 AAPCS64 | `asm/aarch64_aapcs64.s` | x19–x28, x29, x30, sp, d8–d15 (with FP) |
+//! | AArch64 AAPCS64 (Linux, macOS, bare metal) | `asm/aarch64_aapcs64.s` | x19–x28, x29, x30, sp; d8–d15 when the target has FP (not on `aarch64-unknown-none-softfloat`); never x18; FPCR is global state per AAPCS64 and is not switched |
 //!
-//! ## Safety model
-//! The library checks everything a pointer and a size can tell it
-//! ([`make_context`] returns [`MakeContextError`]); what it cannot check is
-//! listed on each `unsafe fn`.
+//! `Options { fp_control: false }` lets a [`Coroutine`] share the MXCSR/x87
+//! control word with its resumer instead of keeping its own (faster on CPUs
+//! where reading MXCSR is slow; see [`Options`]).
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds |
+//! |---------|---------|--------------|
+//! | `std` | off | a panic inside a coroutine propagates to the resumer; dropping a suspended coroutine unwinds its stack (destructors run); `GuardPageStack` (mmap / VirtualAlloc with a guard page); `Box<[u8]>` as a stack |
+//!
+//! Without `std` the crate needs no allocator and no OS. A firmware crate
+//! depends on it and defines its own `#[panic_handler]`; see
+//! `examples/firmware`. Stack sizing: [`stack::paint`] a stack, run the
+//! workload, take it back with [`Coroutine::into_stack`], and read
+//! [`stack::high_water_mark`].
+//!
+//! ## Safety
+//!
+//! - [`Coroutine`] and [`on_stack`] are safe. [`Coroutine::new`] wants a
+//!   `'static` stack, because a coroutine leaked with `mem::forget` while
+//!   suspended must not hand its stack memory back (values may be pinned on
+//!   it); [`Coroutine::new_unchecked`] takes any stack under that contract.
+//! - Without unwinding (`std` off, or `panic = "abort"`), dropping a
+//!   *suspended* coroutine stops the process at `cem_context_trap`, since its
+//!   stack's values could be neither dropped nor safely forgotten. Let
+//!   coroutines complete, or enable `std`.
+//! - `Coroutine` is neither `Send` nor `Sync`: code may hold a reference into
+//!   thread-local storage across a suspension.
+//! - The C-shaped functions are `unsafe`; each documents what it cannot check.
+//!   [`make_context`] checks everything a pointer and a size can tell it and
+//!   returns a [`MakeContextError`].
+//! - Code that runs on a coroutine stack must not cache the address of a
+//!   thread-local across a switch if the context may resume on another thread
+//!   (possible with the C-shaped API only).
 #![no_std]
 #![warn(missing_docs)]
 
+#[cfg(feature = "std")]
+extern crate std;
+
 #[macro_use]
 pub mod arch;
+pub mod coroutine;
 pub mod ffi;
+pub mod stack;
+
+pub use coroutine::{on_stack, Coroutine, CoroutineResult, Options, Yielder};
+#[cfg(all(feature = "std", any(unix, windows)))]
+pub use stack::GuardPageStack;
+pub use stack::Stack;
 
 use core::ffi::c_void;
 
@@ -112,11 +193,11 @@ pub fn trap() -> ! {
 
 /// Checks the arguments of [`make_context`] and returns the 16-byte aligned
 /// stack top on success. Touches no memory.
-pub fn check_args(
+fn check_args(
     ctx: *const Context,
     stack_base: *const c_void,
     stack_size: usize,
-    func: Option<EntryFn>,
+    has_func: bool,
 ) -> Result<usize, MakeContextError> {
     if ctx.is_null() {
         return Err(MakeContextError::NullContext);
@@ -124,7 +205,7 @@ pub fn check_args(
     if !(ctx as usize).is_multiple_of(core::mem::align_of::<Context>()) {
         return Err(MakeContextError::MisalignedContext);
     }
-    if func.is_none() {
+    if !has_func {
         return Err(MakeContextError::NullFunction);
     }
     if stack_base.is_null() {
@@ -139,6 +220,32 @@ pub fn check_args(
         return Err(MakeContextError::StackTooSmall);
     }
     Ok(top)
+}
+
+/// Shared body of [`make_context`] and [`make_context_with_arg`]: `func` is
+/// the entry address (0 for NULL), `arg` what it receives in its first
+/// argument register.
+unsafe fn make_context_raw(
+    ctx: *mut Context,
+    stack_base: *mut c_void,
+    stack_size: usize,
+    func: usize,
+    arg: usize,
+    return_func: Option<EntryFn>,
+) -> Result<(), MakeContextError> {
+    let top = check_args(ctx, stack_base, stack_size, func != 0)?;
+    let trap_fn: unsafe extern "C" fn() -> ! = ffi::cem_context_trap;
+    // A NULL return_func goes straight to the trap: a defined stop, never a
+    // jump to address 0.
+    // SAFETY: `unsafe extern "C" fn() -> !` and `fn()` share the C ABI; the
+    // trampoline only calls it.
+    let ret = return_func.unwrap_or(unsafe {
+        core::mem::transmute::<unsafe extern "C" fn() -> !, EntryFn>(trap_fn)
+    });
+    // SAFETY: check_args proved top - MIN_STACK_SIZE .. top lies inside the
+    // caller's stack; the caller promised it is writable.
+    ctx.write(unsafe { arch::native::init(stack_base as usize, top, func, arg, ret, trap_fn) });
+    Ok(())
 }
 
 /// Prepares `ctx` so that the first switch into it runs `func` on the stack
@@ -170,20 +277,33 @@ pub unsafe fn make_context(
     func: Option<EntryFn>,
     return_func: Option<EntryFn>,
 ) -> Result<(), MakeContextError> {
-    let top = check_args(ctx, stack_base, stack_size, func)?;
-    let func = func.ok_or(MakeContextError::NullFunction)?;
-    let trap_fn: unsafe extern "C" fn() -> ! = ffi::cem_context_trap;
-    // A NULL return_func goes straight to the trap: a defined stop, never a
-    // jump to address 0.
-    // SAFETY: `unsafe extern "C" fn() -> !` and `fn()` share the C ABI; the
-    // trampoline only calls it.
-    let ret = return_func.unwrap_or(unsafe {
-        core::mem::transmute::<unsafe extern "C" fn() -> !, EntryFn>(trap_fn)
-    });
-    // SAFETY: check_args proved top - MIN_STACK_SIZE .. top lies inside the
-    // caller's stack; the caller promised it is writable.
-    ctx.write(unsafe { arch::native::init(stack_base as usize, top, func, ret, trap_fn) });
-    Ok(())
+    let func = func.map_or(0, |f| f as usize);
+    // SAFETY: forwarded to the caller.
+    unsafe { make_context_raw(ctx, stack_base, stack_size, func, 0, return_func) }
+}
+
+/// An entry function that receives a pointer: `void (*)(void *)`.
+pub type EntryFnWithArg = unsafe extern "C" fn(*mut c_void);
+
+/// Like [`make_context`], but `func` receives `arg` as its argument (as a
+/// thread start routine does).
+///
+/// # Errors
+/// As [`make_context`].
+///
+/// # Safety
+/// As [`make_context`]; `arg` must be valid for whatever `func` does with it.
+pub unsafe fn make_context_with_arg(
+    ctx: *mut Context,
+    stack_base: *mut c_void,
+    stack_size: usize,
+    func: Option<EntryFnWithArg>,
+    arg: *mut c_void,
+    return_func: Option<EntryFn>,
+) -> Result<(), MakeContextError> {
+    let func = func.map_or(0, |f| f as usize);
+    // SAFETY: forwarded to the caller.
+    unsafe { make_context_raw(ctx, stack_base, stack_size, func, arg as usize, return_func) }
 }
 
 /// Saves the callee-saved state into `save` and resumes the context in
@@ -199,4 +319,22 @@ pub unsafe fn make_context(
 pub unsafe fn swap_context(save: *mut Context, restore: *const Context) {
     // SAFETY: forwarded to the caller.
     unsafe { ffi::cem_swapcontext(save, restore) }
+}
+
+/// Like [`swap_context`], and hands `value` to the other side: the
+/// `swap_context_value` call the resumed context is suspended in returns it
+/// (a context suspended in plain [`swap_context`] does not see it). Returns
+/// the value passed by whoever resumes `save` later (Boost.Context's
+/// "transfer").
+///
+/// # Safety
+/// As [`swap_context`].
+#[inline(always)]
+pub unsafe fn swap_context_value(
+    save: *mut Context,
+    restore: *const Context,
+    value: *mut c_void,
+) -> *mut c_void {
+    // SAFETY: forwarded to the caller.
+    unsafe { ffi::cem_swapcontext_value(save, restore, value) }
 }

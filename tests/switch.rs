@@ -1,14 +1,20 @@
 //! Behaviour of the switch through the raw API (`make_context`,
 //! `swap_context`, and the C exports), run by libtest-mimic.
 //!
-//! Tests that must observe the process stopping (the trap) fork and check
-//! that the child died on the trap instruction inside `cem_context_trap`.
+//! Tests that must observe the process stopping (the trap) run a child
+//! process (`support::isolate`) and check that it died on the trap
+//! instruction inside `cem_context_trap`.
 
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering::SeqCst};
 
 use cem_ctx::{ffi, make_context, swap_context, Context, MakeContextError};
 use libtest_mimic::{Arguments, Failed, Trial};
+
+mod support;
+use support::{
+    ensure, expect_child, isolate, ScratchStack as Stack, CAME_BACK, TRAPPED, UNKNOWN_SCENARIO,
+};
 
 // Per-ABI probes written in assembly; each module provides the same items:
 // `Regs`, `NAMES`, `MASKS`, `MAIN`, `COROUTINE`, `canary_swap`, and
@@ -23,21 +29,6 @@ mod arch;
 #[path = "switch/aarch64_aapcs64.rs"]
 mod arch;
 
-/// A caller-owned stack: 16-byte aligned heap memory.
-struct Stack(Vec<u128>);
-
-impl Stack {
-    fn new(bytes: usize) -> Self {
-        Stack(vec![0u128; bytes.div_ceil(16)])
-    }
-    fn base(&mut self) -> *mut core::ffi::c_void {
-        self.0.as_mut_ptr().cast()
-    }
-    fn size(&self) -> usize {
-        self.0.len() * 16
-    }
-}
-
 /// A context shared between the two sides of a test through a static.
 struct Slot(UnsafeCell<Context>);
 // SAFETY: each test's contexts are used by one thread at a time, handed over
@@ -51,14 +42,6 @@ impl Slot {
     }
     fn get(&self) -> *mut Context {
         self.0.get()
-    }
-}
-
-fn ensure(cond: bool, msg: impl Into<String>) -> Result<(), Failed> {
-    if cond {
-        Ok(())
-    } else {
-        Err(msg.into().into())
     }
 }
 
@@ -409,6 +392,50 @@ fn self_switch() -> Result<(), Failed> {
     ensure(total == 499_500, "loop state corrupted by self switch")
 }
 
+// -------------------------------------------------- values and arguments
+
+static VAL_MAIN: Slot = Slot::new();
+static VAL_CO: Slot = Slot::new();
+
+extern "C" fn doubler(arg: *mut core::ffi::c_void) {
+    // The entry argument, then every value that arrives, is doubled and sent back.
+    let mut v = arg as usize;
+    loop {
+        v = unsafe { cem_ctx::swap_context_value(VAL_CO.get(), VAL_MAIN.get(), (v * 2) as *mut _) }
+            as usize;
+    }
+}
+
+/// `swap_context_value` carries a pointer-sized value each way and
+/// `make_context_with_arg` hands the entry function its argument.
+fn values_through_the_switch() -> Result<(), Failed> {
+    let mut stack = Stack::new(16 * 1024);
+    unsafe {
+        cem_ctx::make_context_with_arg(
+            VAL_CO.get(),
+            stack.base(),
+            stack.size(),
+            Some(doubler),
+            21 as *mut _,
+            None,
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    let mut got = vec![unsafe {
+        cem_ctx::swap_context_value(VAL_MAIN.get(), VAL_CO.get(), core::ptr::null_mut())
+    } as usize];
+    for v in [5usize, 1000, usize::MAX / 4] {
+        got.push(
+            unsafe { cem_ctx::swap_context_value(VAL_MAIN.get(), VAL_CO.get(), v as *mut _) }
+                as usize,
+        );
+    }
+    ensure(
+        got == [42, 10, 2000, usize::MAX / 2 - 1],
+        format!("values {got:?}"),
+    )
+}
+
 // ------------------------------------------------------------ bad arguments
 
 extern "C" fn never_runs() {}
@@ -554,33 +581,12 @@ fn teb_stack_fields_follow_the_stack() -> Result<(), Failed> {
 
 // --------------------------------------------------- trap (child processes)
 
-// Observing the trap needs a second process: `isolate::run_child` runs
-// `child` there (fork on Unix, re-executing this binary on Windows) and
-// reports its exit code; `isolate::install_trap_observer` makes the child exit
-// with TRAPPED when it faults on the trap instruction, FAULT_ELSEWHERE otherwise.
-#[cfg(unix)]
-#[path = "switch/isolate_unix.rs"]
-mod isolate;
-#[cfg(windows)]
-#[path = "switch/isolate_windows.rs"]
-mod isolate;
-
-const TRAPPED: i32 = 42;
-const FAULT_ELSEWHERE: i32 = 43;
-const CAME_BACK: i32 = 7;
-const UNKNOWN_SCENARIO: i32 = 9;
-
-/// True when `addr` lies inside `cem_context_trap`.
-fn in_trap(addr: usize) -> bool {
-    let start = ffi::cem_context_trap as *const () as usize;
-    addr >= start && addr < start + 16
-}
-
 static CHILD_MAIN: Slot = Slot::new();
 static CHILD_CO: Slot = Slot::new();
 extern "C" fn returns_at_once() {}
 
-/// Runs one scenario in the child process; each must end in the trap.
+/// Runs one scenario in the child process (see `support`); each must end in
+/// the trap.
 fn child(scenario: &str, stack: &mut Stack) -> ! {
     isolate::install_trap_observer();
     match scenario {
@@ -607,17 +613,7 @@ fn child(scenario: &str, stack: &mut Stack) -> ! {
 }
 
 fn expect_trap(scenario: &'static str) -> impl FnOnce() -> Result<(), Failed> {
-    move || {
-        let code = isolate::run_child(scenario)?;
-        ensure(
-            code == TRAPPED,
-            format!(
-                "{scenario}: child exited with {code} ({TRAPPED} = stopped in cem_context_trap, \
-                 {FAULT_ELSEWHERE} = fault elsewhere, {CAME_BACK} = the context came back, \
-                 {UNKNOWN_SCENARIO} = unknown scenario)"
-            ),
-        )
-    }
+    move || expect_child(scenario, &[TRAPPED])
 }
 
 fn main() {
@@ -631,6 +627,7 @@ fn main() {
         Trial::test("thread_migration", thread_migration),
         Trial::test("save_equals_restore_is_harmless", self_switch),
         Trial::test("make_context_errors", make_context_errors),
+        Trial::test("values_through_the_switch", values_through_the_switch),
         Trial::test(
             "trap_when_return_func_null",
             expect_trap("null-return-func"),

@@ -97,17 +97,112 @@ extern "C" {
 pub(crate) unsafe fn init(
     _base: usize,
     top: usize,
-    func: unsafe extern "C" fn(),
+    func: usize,
+    arg: usize,
     ret_func: unsafe extern "C" fn(),
     trap: unsafe extern "C" fn() -> !,
 ) -> Context {
     Context {
-        x19: func as usize as u64,
+        x19: func as u64,
         x20: ret_func as usize as u64,
         x21: trap as usize as u64,
+        x22: arg as u64,
         x29: 0,
         x30: cem_ctx_aarch64_aapcs64_start as *const () as u64,
         sp: top as u64,
         ..Context::default()
+    }
+}
+
+// ------------------------------------------------ Rust coroutine fast path
+
+extern "C" {
+    fn cem_ctx_aarch64_aapcs64_resume();
+    fn cem_ctx_aarch64_aapcs64_suspend();
+    fn cem_ctx_aarch64_aapcs64_coroutine_start();
+}
+
+/// Writes the initial frame of a Rust coroutine below `frame_top` (16-byte
+/// aligned; the data block starts there) and returns the coroutine's saved
+/// sp. The first resume restores x29 = 0, x19 = `data` and continues at the
+/// start trampoline with sp = `frame_top`.
+///
+/// # Safety
+/// `frame_top - 32 .. frame_top` must be writable memory of the coroutine stack.
+pub(crate) unsafe fn init_coroutine(
+    _base: usize,
+    _top: usize,
+    frame_top: usize,
+    data: usize,
+) -> usize {
+    let sp = frame_top - 32;
+    let frame = sp as *mut u64;
+    frame.write(0);
+    frame
+        .add(1)
+        .write(cem_ctx_aarch64_aapcs64_coroutine_start as *const () as u64);
+    frame.add(2).write(data as u64);
+    frame.add(3).write(0);
+    sp
+}
+
+/// The registers the asm declares clobbered besides `clobber_abi("C")`:
+/// x20–x28 (x19 and x29 are saved by the callee, since inline asm cannot name
+/// them) and, with FP registers, v8–v15.
+macro_rules! coroutine_switch_asm {
+    ($($template:literal),+; $target:path, $value:ident, $link:ident) => {{
+        let out: usize;
+        #[cfg(cem_fp_state)]
+        core::arch::asm!(
+            $($template),+,
+            target = sym $target,
+            inout("x0") $value => out,
+            in("x1") $link,
+            out("x20") _, out("x21") _, out("x22") _, out("x23") _, out("x24") _,
+            out("x25") _, out("x26") _, out("x27") _, out("x28") _,
+            out("v8") _, out("v9") _, out("v10") _, out("v11") _,
+            out("v12") _, out("v13") _, out("v14") _, out("v15") _,
+            clobber_abi("C"),
+        );
+        #[cfg(not(cem_fp_state))]
+        core::arch::asm!(
+            $($template),+,
+            target = sym $target,
+            inout("x0") $value => out,
+            in("x1") $link,
+            out("x20") _, out("x21") _, out("x22") _, out("x23") _, out("x24") _,
+            out("x25") _, out("x26") _, out("x27") _, out("x28") _,
+            clobber_abi("C"),
+        );
+        out
+    }};
+}
+
+/// Resumes the coroutine whose link block is at `link`, handing it `value`;
+/// returns the value it suspends with. A `bl`, balanced by the `ret` in
+/// suspend.
+///
+/// # Safety
+/// `link` belongs to a suspended (or fresh) coroutine whose stack is alive.
+#[inline(always)]
+pub(crate) unsafe fn coroutine_resume(link: *mut super::CoroutineLink, value: usize) -> usize {
+    // SAFETY: the callee saves x19, x29 and x30; the rest is declared clobbered.
+    unsafe { coroutine_switch_asm!("bl {target}"; cem_ctx_aarch64_aapcs64_resume, value, link) }
+}
+
+/// Suspends the running coroutine (link block at `link`), handing `value` to
+/// its resumer; returns the value of the next resume. The continuation is a
+/// BTI landing pad (`bti jc`) because resume reaches it with `br x16`.
+///
+/// # Safety
+/// Must run on the coroutine whose link block is `link`.
+#[inline(always)]
+pub(crate) unsafe fn coroutine_suspend(link: *mut super::CoroutineLink, value: usize) -> usize {
+    // SAFETY: as in coroutine_resume.
+    unsafe {
+        coroutine_switch_asm!(
+            "adr x16, 2f", "b {target}", "2:", "hint #38";
+            cem_ctx_aarch64_aapcs64_suspend, value, link
+        )
     }
 }

@@ -7,6 +7,8 @@
 //! | macro                    | ELF (Linux, bare metal)     | Mach-O (Apple)            | COFF (Windows)              |
 //! |--------------------------|-----------------------------|---------------------------|-----------------------------|
 //! | `FUNC_BEGIN name`        | `.globl`, `.type %function` | `.globl _name` (C prefix) | `.globl`, `.def/.scl/.type` |
+//! | `FUNC_ENTRY name`        | second global entry label   | `_name` label             | `.def` + label              |
+//! | `FUNC_HIDDEN name`       | `.hidden` (internal symbol) | `.private_extern _name`   | nothing (no dllexport)      |
 //! | `FUNC_END name`          | `.size name, . - name`      | nothing                   | nothing                     |
 //! | `GNU_PROPERTY type bits` | `.note.gnu.property` note   | nothing (no such note)    | nothing (no such note)      |
 //! | non-executable stack     | `.note.GNU-stack` section   | not applicable            | not applicable              |
@@ -29,6 +31,13 @@ macro_rules! object_format_prelude {
             .p2align 4
         _\name:
         .endm
+        .macro FUNC_ENTRY name
+            .globl _\name
+        _\name:
+        .endm
+        .macro FUNC_HIDDEN name
+            .private_extern _\name
+        .endm
         .macro FUNC_END name
         .endm
         .macro GNU_PROPERTY type, bits
@@ -49,6 +58,13 @@ macro_rules! object_format_prelude {
             .p2align 4
         \name:
         .endm
+        .macro FUNC_ENTRY name
+            .globl \name
+            .def \name; .scl 2; .type 32; .endef
+        \name:
+        .endm
+        .macro FUNC_HIDDEN name
+        .endm
         .macro FUNC_END name
         .endm
         .macro GNU_PROPERTY type, bits
@@ -68,6 +84,14 @@ macro_rules! object_format_prelude {
             .type \name, %function
             .p2align 4
         \name:
+        .endm
+        .macro FUNC_ENTRY name
+            .globl \name
+            .type \name, %function
+        \name:
+        .endm
+        .macro FUNC_HIDDEN name
+            .hidden \name
         .endm
         .macro FUNC_END name
             .size \name, . - \name
@@ -101,6 +125,8 @@ macro_rules! object_format_epilogue {
     () => {
         r#"
         .purgem FUNC_BEGIN
+        .purgem FUNC_ENTRY
+        .purgem FUNC_HIDDEN
         .purgem FUNC_END
         .purgem GNU_PROPERTY
         "#
@@ -120,6 +146,11 @@ macro_rules! fp_state_flag {
         ".set CEM_FP_STATE, 0\n"
     };
 }
+
+/// The link block at the top of a Rust coroutine's stack, read by the
+/// asymmetric switch in `asm/`: resumer sp, coroutine sp, FP-control flag
+/// (nonzero: the coroutine keeps its own MXCSR/x87 CW), unused.
+pub(crate) type CoroutineLink = [usize; 4];
 
 #[cfg(all(target_arch = "x86_64", not(target_os = "windows")))]
 pub mod x86_64_sysv;

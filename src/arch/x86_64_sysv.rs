@@ -25,7 +25,7 @@ global_asm!(
 /// |      8 |    8 | `rbp`      | rbp (for a fresh context: 0, ends frame-pointer walks)|
 /// |     16 |    8 | `r12`      | r12 (fresh: `return_func`, or `cem_context_trap`)    |
 /// |     24 |    8 | `r13`      | r13 (fresh: `cem_context_trap`)                      |
-/// |     32 |    8 | `r14`      | r14                                                  |
+/// |     32 |    8 | `r14`      | r14 (fresh: `func`'s argument, 0 without one)        |
 /// |     40 |    8 | `r15`      | r15                                                  |
 /// |     48 |    8 | `rsp`      | stack pointer; `[rsp]` is the resume address         |
 /// |     56 |    4 | `mxcsr`    | MXCSR                                                |
@@ -125,7 +125,8 @@ fn current_fp_control() -> (u32, u32) {
 pub(crate) unsafe fn init(
     _base: usize,
     top: usize,
-    func: unsafe extern "C" fn(),
+    func: usize,
+    arg: usize,
     ret_func: unsafe extern "C" fn(),
     trap: unsafe extern "C" fn() -> !,
 ) -> Context {
@@ -134,14 +135,97 @@ pub(crate) unsafe fn init(
     slot.write(cem_ctx_x86_64_sysv_start as *const () as u64);
     let (mxcsr, fcw) = current_fp_control();
     Context {
-        rbx: func as usize as u64,
+        rbx: func as u64,
         rbp: 0,
         r12: ret_func as usize as u64,
         r13: trap as usize as u64,
-        r14: 0,
+        r14: arg as u64,
         r15: 0,
         rsp: slot as u64,
         mxcsr,
         _padding: fcw,
     }
+}
+
+// ------------------------------------------------ Rust coroutine fast path
+
+extern "C" {
+    fn cem_ctx_x86_64_sysv_resume();
+    fn cem_ctx_x86_64_sysv_suspend();
+    fn cem_ctx_x86_64_sysv_coroutine_start();
+}
+
+/// Writes the initial frame of a Rust coroutine below `frame_top` (16-byte
+/// aligned; the data block starts there) and returns the coroutine's saved
+/// sp. The first resume restores rbx = `data`, rbp = 0 and the creator's FP
+/// control state, and continues at the start trampoline with rsp =
+/// `frame_top`.
+///
+/// # Safety
+/// `frame_top - 32 .. frame_top` must be writable memory of the coroutine stack.
+pub(crate) unsafe fn init_coroutine(
+    _base: usize,
+    _top: usize,
+    frame_top: usize,
+    data: usize,
+) -> usize {
+    let sp = frame_top - 32;
+    let (mxcsr, fcw) = current_fp_control();
+    let frame = sp as *mut u64;
+    frame.write(u64::from(mxcsr) | (u64::from(fcw) << 32));
+    frame.add(1).write(data as u64);
+    frame.add(2).write(0);
+    frame
+        .add(3)
+        .write(cem_ctx_x86_64_sysv_coroutine_start as *const () as u64);
+    sp
+}
+
+/// Resumes the coroutine whose link block is at `link`, handing it `value`;
+/// returns the value it suspends with. A `call`, balanced by the `ret` in
+/// suspend.
+///
+/// # Safety
+/// `link` belongs to a suspended (or fresh) coroutine whose stack is alive.
+#[inline(always)]
+pub(crate) unsafe fn coroutine_resume(link: *mut super::CoroutineLink, value: usize) -> usize {
+    let out: usize;
+    // SAFETY: the callee saves rbx, rbp and the FP control state itself;
+    // everything else it may change is declared clobbered here.
+    unsafe {
+        core::arch::asm!(
+            "call {resume}",
+            resume = sym cem_ctx_x86_64_sysv_resume,
+            inout("rdi") value => out,
+            in("rdx") link,
+            out("r12") _, out("r13") _, out("r14") _, out("r15") _,
+            clobber_abi("C"),
+        );
+    }
+    out
+}
+
+/// Suspends the running coroutine (link block at `link`), handing `value` to
+/// its resumer; returns the value of the next resume.
+///
+/// # Safety
+/// Must run on the coroutine whose link block is `link`.
+#[inline(always)]
+pub(crate) unsafe fn coroutine_suspend(link: *mut super::CoroutineLink, value: usize) -> usize {
+    let out: usize;
+    // SAFETY: as in coroutine_resume. The continuation address is pushed by
+    // the callee from rax, so no call (and no return-stack entry) is made here.
+    unsafe {
+        core::arch::asm!(
+            "lea rax, [rip + 2f]",
+            "jmp {suspend}",
+            "2:",
+            suspend = sym cem_ctx_x86_64_sysv_suspend,
+            inout("rdi") value => out,
+            in("rdx") link,
+            out("r12") _, out("r13") _, out("r14") _, out("r15") _,
+            clobber_abi("C"),
+        );
+    }
+    out
 }

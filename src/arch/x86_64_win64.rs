@@ -47,7 +47,7 @@ pub struct Context {
     pub rdi: u64,
     /// rsi, offset 24 (fresh context: `return_func` or `cem_context_trap`).
     pub rsi: u64,
-    /// r12, offset 32.
+    /// r12, offset 32 (fresh context: `func`'s argument).
     pub r12: u64,
     /// r13, offset 40.
     pub r13: u64,
@@ -157,7 +157,8 @@ fn current_fp_control() -> (u32, u32) {
 pub(crate) unsafe fn init(
     base: usize,
     top: usize,
-    func: unsafe extern "C" fn(),
+    func: usize,
+    arg: usize,
     ret_func: unsafe extern "C" fn(),
     trap: unsafe extern "C" fn() -> !,
 ) -> Context {
@@ -167,10 +168,11 @@ pub(crate) unsafe fn init(
     entry.write(cem_ctx_x86_64_win64_start as *const () as u64);
     let (mxcsr, fpu_cw) = current_fp_control();
     Context {
-        rbx: func as usize as u64,
+        rbx: func as u64,
         rbp: 0,
         rdi: trap as usize as u64,
         rsi: ret_func as usize as u64,
+        r12: arg as u64,
         rsp: entry as u64,
         mxcsr,
         fpu_cw,
@@ -180,5 +182,96 @@ pub(crate) unsafe fn init(
         exception_list: u64::MAX,
         guaranteed_stack_bytes: 0,
         ..Context::default()
+    }
+}
+
+// ------------------------------------------------ Rust coroutine fast path
+
+extern "C" {
+    fn cem_ctx_x86_64_win64_resume();
+    fn cem_ctx_x86_64_win64_suspend();
+    fn cem_ctx_x86_64_win64_coroutine_start();
+}
+
+/// Writes the initial frame of a Rust coroutine below `frame_top` (16-byte
+/// aligned; the data block starts there) and returns the coroutine's saved
+/// sp. The first resume restores rbx = `data`, rbp = 0, the creator's FP
+/// control state and TEB values for the stack `[base, top)`, and continues at
+/// the start trampoline with rsp = `frame_top - 16`, where a zero qword ends
+/// stack walks.
+///
+/// # Safety
+/// `frame_top - 88 .. frame_top` must be writable memory of the coroutine stack.
+pub(crate) unsafe fn init_coroutine(
+    base: usize,
+    top: usize,
+    frame_top: usize,
+    data: usize,
+) -> usize {
+    let end_of_walk = (frame_top - 16) as *mut u64;
+    end_of_walk.write(0);
+    end_of_walk.add(1).write(0);
+    let sp = frame_top - 16 - 72;
+    let (mxcsr, fcw) = current_fp_control();
+    let frame = sp as *mut u64;
+    frame.write(u64::from(mxcsr) | (u64::from(fcw) << 32));
+    frame.add(1).write(data as u64);
+    frame.add(2).write(0);
+    frame.add(3).write(top as u64); // StackBase
+    frame.add(4).write(base as u64); // StackLimit
+    frame.add(5).write(base as u64); // DeallocationStack
+    frame.add(6).write(u64::MAX); // ExceptionList: end of chain
+    frame.add(7).write(0); // GuaranteedStackBytes
+    frame
+        .add(8)
+        .write(cem_ctx_x86_64_win64_coroutine_start as *const () as u64);
+    sp
+}
+
+/// Inline asm for both directions: value in rdi, link block in rdx, and every
+/// nonvolatile register except rbx/rbp (which the callee saves) declared
+/// clobbered.
+macro_rules! coroutine_switch_asm {
+    ($($template:literal),+; $target:path, $value:ident, $link:ident) => {{
+        let out: usize;
+        core::arch::asm!(
+            $($template),+,
+            target = sym $target,
+            inout("rdi") $value => out,
+            in("rdx") $link,
+            out("rsi") _, out("r12") _, out("r13") _, out("r14") _, out("r15") _,
+            out("xmm6") _, out("xmm7") _, out("xmm8") _, out("xmm9") _, out("xmm10") _,
+            out("xmm11") _, out("xmm12") _, out("xmm13") _, out("xmm14") _, out("xmm15") _,
+            clobber_abi("C"),
+        );
+        out
+    }};
+}
+
+/// Resumes the coroutine whose link block is at `link`, handing it `value`;
+/// returns the value it suspends with. A `call`, balanced by the `ret` in
+/// suspend; the TEB stack fields are switched both ways.
+///
+/// # Safety
+/// `link` belongs to a suspended (or fresh) coroutine whose stack is alive.
+#[inline(always)]
+pub(crate) unsafe fn coroutine_resume(link: *mut super::CoroutineLink, value: usize) -> usize {
+    // SAFETY: see coroutine_switch_asm.
+    unsafe { coroutine_switch_asm!("call {target}"; cem_ctx_x86_64_win64_resume, value, link) }
+}
+
+/// Suspends the running coroutine (link block at `link`), handing `value` to
+/// its resumer; returns the value of the next resume.
+///
+/// # Safety
+/// Must run on the coroutine whose link block is `link`.
+#[inline(always)]
+pub(crate) unsafe fn coroutine_suspend(link: *mut super::CoroutineLink, value: usize) -> usize {
+    // SAFETY: see coroutine_switch_asm.
+    unsafe {
+        coroutine_switch_asm!(
+            "lea rax, [rip + 2f]", "jmp {target}", "2:";
+            cem_ctx_x86_64_win64_suspend, value, link
+        )
     }
 }

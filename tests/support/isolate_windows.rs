@@ -1,30 +1,35 @@
-//! Child processes for the trap tests on Windows: the test binary re-runs
-//! itself with `CEM_CTX_CHILD=<scenario>`, and a vectored exception handler
-//! reports where the child faulted.
+//! Child processes on Windows: the test binary re-runs itself with
+//! `CEM_CTX_CHILD=<scenario>`, and a vectored exception handler reports
+//! where the child faulted.
 
 use std::process::Command;
 
+use windows_sys::Win32::Foundation::{EXCEPTION_ACCESS_VIOLATION, STATUS_GUARD_PAGE_VIOLATION};
 use windows_sys::Win32::System::Diagnostics::Debug::{
     AddVectoredExceptionHandler, EXCEPTION_POINTERS,
 };
 use windows_sys::Win32::System::Threading::ExitProcess;
 
-use super::{child, in_trap, Stack, FAULT_ELSEWHERE, TRAPPED};
+use super::{classify, ScratchStack};
 
 const CHILD_VAR: &str = "CEM_CTX_CHILD";
 
 unsafe extern "system" fn on_exception(info: *mut EXCEPTION_POINTERS) -> i32 {
     // SAFETY: the system passes valid exception pointers to a handler.
-    let addr = unsafe { (*(*info).ExceptionRecord).ExceptionAddress } as usize;
-    exit_now(if in_trap(addr) {
-        TRAPPED
+    let record = unsafe { &*(*info).ExceptionRecord };
+    // For an access or guard-page violation the faulting data address is the
+    // second parameter; otherwise classify the instruction address.
+    let data_fault = record.ExceptionCode == EXCEPTION_ACCESS_VIOLATION
+        || record.ExceptionCode == STATUS_GUARD_PAGE_VIOLATION;
+    let addr = if data_fault && record.NumberParameters >= 2 {
+        record.ExceptionInformation[1]
     } else {
-        FAULT_ELSEWHERE
-    })
+        record.ExceptionAddress as usize
+    };
+    exit_now(classify(addr))
 }
 
-/// Makes any exception exit with TRAPPED when it was raised inside
-/// `cem_context_trap`, FAULT_ELSEWHERE otherwise.
+/// Makes any exception exit with `classify(address)`.
 pub fn install_trap_observer() {
     // SAFETY: registers a handler that never returns.
     unsafe { AddVectoredExceptionHandler(1, Some(on_exception)) };
@@ -39,8 +44,8 @@ pub fn exit_now(code: i32) -> ! {
 /// In a child (started by `run_child`), runs the scenario and never returns.
 pub fn run_if_child() {
     if let Ok(scenario) = std::env::var(CHILD_VAR) {
-        let mut stack = Stack::new(16 * 1024);
-        child(&scenario, &mut stack);
+        let mut stack = ScratchStack::new(64 * 1024);
+        crate::child(&scenario, &mut stack);
     }
 }
 
