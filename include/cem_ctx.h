@@ -176,14 +176,14 @@ typedef struct {
    */
   uint64_t rsp;
   /**
-   * MXCSR, offset 56 (4 bytes). Control bits are restored on a switch when
-   * they differ from the current ones; status flags are not preserved
-   * (they are caller-saved in the psABI).
+   * MXCSR, offset 56 (4 bytes). Saved and restored on every switch: its
+   * control bits are callee-saved; the status flags travel along but are
+   * caller-saved in the psABI, so nobody may rely on them.
    */
   uint32_t mxcsr;
   /**
-   * Offset 60 (4 bytes). Low 16 bits: the x87 FPU control word, restored
-   * like MXCSR. Upper 16 bits: zero. Named `_padding` as in Cem.
+   * Offset 60 (4 bytes). Low 16 bits: the x87 FPU control word, saved and
+   * restored like MXCSR. Upper 16 bits: zero. Named `_padding` as in Cem.
    */
   uint32_t _padding;
 } cem_context_t;
@@ -205,7 +205,7 @@ typedef struct {
  * |-------:|-----:|-------|----------|
  * | 0–56 | 8 each | `rbx rbp rdi rsi r12 r13 r14 r15` | nonvolatile GPRs |
  * | 64 | 8 | `rsp` | stack pointer; `[rsp]` is the resume address |
- * | 72 | 4 | `mxcsr` | MXCSR (control bits restored when they differ) |
+ * | 72 | 4 | `mxcsr` | MXCSR (saved and restored on every switch) |
  * | 76 | 4 | `fpu_cw` | x87 control word in the low 16 bits |
  * | 80 | 8 | `stack_base` | TEB `NtTib.StackBase` (`gs:[0x08]`): high end of the stack |
  * | 88 | 8 | `stack_limit` | TEB `NtTib.StackLimit` (`gs:[0x10]`): low end |
@@ -395,7 +395,7 @@ extern "C" {
  *
  * Saved state is the platform ABI's callee-saved set (see
  * `cem_context_t`), including the FP control state the ABI makes
- * callee-saved, which is reloaded only when it differs. `save_ctx ==
+ * callee-saved (MXCSR and x87 control word on x86-64). `save_ctx ==
  * restore_ctx` is allowed and returns at once.
  *
  * Unchecked (this is the hot path): both pointers must be valid and

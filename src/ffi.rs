@@ -48,7 +48,7 @@ extern "C" {
     ///
     /// Saved state is the platform ABI's callee-saved set (see
     /// `cem_context_t`), including the FP control state the ABI makes
-    /// callee-saved, which is reloaded only when it differs. `save_ctx ==
+    /// callee-saved (MXCSR and x87 control word on x86-64). `save_ctx ==
     /// restore_ctx` is allowed and returns at once.
     ///
     /// Unchecked (this is the hot path): both pointers must be valid and

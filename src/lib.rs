@@ -321,6 +321,46 @@ pub unsafe fn swap_context(save: *mut Context, restore: *const Context) {
     unsafe { ffi::cem_swapcontext(save, restore) }
 }
 
+/// Hints the CPU to fetch `ctx` itself into the cache, ahead of a switch to
+/// it. For schedulers that know the next contexts: round robin over many
+/// contexts is bound by cache and TLB misses on the contexts and their
+/// stacks, and a few iterations of lead hide them. Does nothing where the
+/// architecture has no prefetch hint; never faults.
+#[inline(always)]
+pub fn prefetch_context(ctx: *const Context) {
+    arch::native::prefetch(ctx as usize);
+}
+
+/// Hints the CPU to fetch the top of `ctx`'s saved stack (what the switch
+/// reads first when resuming it). Reads `ctx`'s saved stack pointer, so issue
+/// [`prefetch_context`] for it a few iterations earlier.
+///
+/// # Safety
+/// `ctx` must be valid for reads (a prefetch of any address never faults, but
+/// reading the saved stack pointer does).
+#[inline(always)]
+pub unsafe fn prefetch_stack(ctx: *const Context) {
+    // SAFETY: forwarded to the caller.
+    let sp = unsafe { ffi_stack_pointer(ctx) };
+    arch::native::prefetch(sp);
+}
+
+/// The saved stack pointer of a suspended context (what `CEM_CONTEXT_GET_SP`
+/// gives C).
+///
+/// # Safety
+/// `ctx` must be valid for reads.
+#[inline(always)]
+unsafe fn ffi_stack_pointer(ctx: *const Context) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: forwarded to the caller.
+    let sp = unsafe { (*ctx).rsp };
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: forwarded to the caller.
+    let sp = unsafe { (*ctx).sp };
+    sp as usize
+}
+
 /// Like [`swap_context`], and hands `value` to the other side: the
 /// `swap_context_value` call the resumed context is suspended in returns it
 /// (a context suspended in plain [`swap_context`] does not see it). Returns

@@ -436,6 +436,32 @@ fn values_through_the_switch() -> Result<(), Failed> {
     )
 }
 
+// ------------------------------------------------------------ prefetch
+
+/// The prefetch hints never fault, even when the saved stack pointer is
+/// garbage (a prefetch of an unmapped address is dropped by the CPU).
+fn prefetch_hints_never_fault() -> Result<(), Failed> {
+    let mut stack = Stack::new(16 * 1024);
+    let mut ctx = Context::default();
+    make(&mut ctx, &mut stack, never_runs, None);
+    cem_ctx::prefetch_context(&ctx);
+    unsafe { cem_ctx::prefetch_stack(&ctx) };
+    for garbage in [0u64, 8, u64::MAX, 0xdead_0000_0000, 1 << 47] {
+        let mut bad = Context::default();
+        #[cfg(target_arch = "x86_64")]
+        {
+            bad.rsp = garbage;
+        }
+        #[cfg(target_arch = "aarch64")]
+        {
+            bad.sp = garbage;
+        }
+        unsafe { cem_ctx::prefetch_stack(&bad) };
+        cem_ctx::prefetch_context(garbage as usize as *const Context);
+    }
+    Ok(())
+}
+
 // ------------------------------------------------------------ bad arguments
 
 extern "C" fn never_runs() {}
@@ -628,6 +654,7 @@ fn main() {
         Trial::test("save_equals_restore_is_harmless", self_switch),
         Trial::test("make_context_errors", make_context_errors),
         Trial::test("values_through_the_switch", values_through_the_switch),
+        Trial::test("prefetch_hints_never_fault", prefetch_hints_never_fault),
         Trial::test(
             "trap_when_return_func_null",
             expect_trap("null-return-func"),

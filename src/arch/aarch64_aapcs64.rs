@@ -206,3 +206,12 @@ pub(crate) unsafe fn coroutine_suspend(link: *mut super::CoroutineLink, value: u
         )
     }
 }
+
+/// Cache prefetch hint for `addr`: never faults, whatever the address.
+#[inline(always)]
+pub(crate) fn prefetch(addr: usize) {
+    // SAFETY: a prefetch hint reads nothing architecturally and cannot fault.
+    unsafe {
+        core::arch::asm!("prfm pldl1keep, [{0}]", in(reg) addr, options(nostack, readonly, preserves_flags))
+    };
+}

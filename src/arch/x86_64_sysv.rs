@@ -54,12 +54,12 @@ pub struct Context {
     pub r15: u64,
     /// Stack pointer, offset 48. Points at the address the context resumes at.
     pub rsp: u64,
-    /// MXCSR, offset 56 (4 bytes). Control bits are restored on a switch when
-    /// they differ from the current ones; status flags are not preserved
-    /// (they are caller-saved in the psABI).
+    /// MXCSR, offset 56 (4 bytes). Saved and restored on every switch: its
+    /// control bits are callee-saved; the status flags travel along but are
+    /// caller-saved in the psABI, so nobody may rely on them.
     pub mxcsr: u32,
-    /// Offset 60 (4 bytes). Low 16 bits: the x87 FPU control word, restored
-    /// like MXCSR. Upper 16 bits: zero. Named `_padding` as in Cem.
+    /// Offset 60 (4 bytes). Low 16 bits: the x87 FPU control word, saved and
+    /// restored like MXCSR. Upper 16 bits: zero. Named `_padding` as in Cem.
     pub _padding: u32,
 }
 
@@ -228,4 +228,13 @@ pub(crate) unsafe fn coroutine_suspend(link: *mut super::CoroutineLink, value: u
         );
     }
     out
+}
+
+/// Cache prefetch hint for `addr`: never faults, whatever the address.
+#[inline(always)]
+pub(crate) fn prefetch(addr: usize) {
+    // SAFETY: a prefetch hint reads nothing architecturally and cannot fault.
+    unsafe {
+        core::arch::asm!("prefetcht0 [{0}]", in(reg) addr, options(nostack, readonly, preserves_flags))
+    };
 }

@@ -27,7 +27,7 @@ global_asm!(
 /// |-------:|-----:|-------|----------|
 /// | 0–56 | 8 each | `rbx rbp rdi rsi r12 r13 r14 r15` | nonvolatile GPRs |
 /// | 64 | 8 | `rsp` | stack pointer; `[rsp]` is the resume address |
-/// | 72 | 4 | `mxcsr` | MXCSR (control bits restored when they differ) |
+/// | 72 | 4 | `mxcsr` | MXCSR (saved and restored on every switch) |
 /// | 76 | 4 | `fpu_cw` | x87 control word in the low 16 bits |
 /// | 80 | 8 | `stack_base` | TEB `NtTib.StackBase` (`gs:[0x08]`): high end of the stack |
 /// | 88 | 8 | `stack_limit` | TEB `NtTib.StackLimit` (`gs:[0x10]`): low end |
@@ -274,4 +274,13 @@ pub(crate) unsafe fn coroutine_suspend(link: *mut super::CoroutineLink, value: u
             cem_ctx_x86_64_win64_suspend, value, link
         )
     }
+}
+
+/// Cache prefetch hint for `addr`: never faults, whatever the address.
+#[inline(always)]
+pub(crate) fn prefetch(addr: usize) {
+    // SAFETY: a prefetch hint reads nothing architecturally and cannot fault.
+    unsafe {
+        core::arch::asm!("prefetcht0 [{0}]", in(reg) addr, options(nostack, readonly, preserves_flags))
+    };
 }
