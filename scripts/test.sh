@@ -10,7 +10,8 @@ SUDO=$([ "$(id -u)" = 0 ] && echo || echo sudo)
 APT_PACKAGES=(gcc g++ libc6-dev cmake gdb binutils
     qemu-user gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross
     binutils-aarch64-linux-gnu gdb-multiarch
-    gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64 wine)
+    gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64 wine
+    libboost-context-dev fonts-dejavu-core valgrind)
 RUST_TARGETS=(x86_64-unknown-none x86_64-apple-darwin
     aarch64-unknown-linux-gnu aarch64-apple-darwin aarch64-unknown-none aarch64-unknown-none-softfloat
     x86_64-pc-windows-gnu x86_64-pc-windows-msvc)
@@ -143,6 +144,11 @@ step "cargo doc --no-deps (no warnings, with and without std)" bash -c \
 step "rust suites + doc examples, x86_64-unknown-linux-gnu" rust_suite
 step "rust suites, aarch64-unknown-linux-gnu (qemu-aarch64)" rust_suite --tests --target aarch64-unknown-linux-gnu
 step "header drift (cbindgen)" cargo test -p cem-ctx-header
+# Timings are not tests: the benchmark suite only has to build, so it cannot rot.
+step "benchmark suite builds, clippy-clean (scripts/bench.sh runs it)" bash -c \
+    'cargo build --release --manifest-path bench/Cargo.toml --target-dir target/bench &&
+     cargo clippy --manifest-path bench/Cargo.toml --target-dir target/bench -- -D warnings &&
+     cargo fmt --manifest-path bench/Cargo.toml -- --check' 
 step "wine prefix" wine_start
 step "rust suites, x86_64-pc-windows-gnu (wine)" rust_suite --tests --target x86_64-pc-windows-gnu
 step "c suite, x86_64-linux-gnu (ctest)" c_suite build/c-x86_64
