@@ -23,18 +23,6 @@
 
     GNU_PROPERTY 0xc0000002, 0x1     // GNU_PROPERTY_X86_FEATURE_1_AND: IBT
 
-// Saves MXCSR and the x87 control word to save_* and loads them from load_*
-// (their control bits are callee-saved). Unconditionally: a compare-and-skip
-// must read back what stmxcsr just stored, and on this project's AMD machine
-// that read-back stalls the switch (measured with examples/ns_per_switch, same
-// binary: 10.9-13.9 ns per switch with the compare, 8.3-8.8 ns without),
-// while an unconditional ldmxcsr/fldcw of a value written long ago does not.
-.macro SWITCH_FP_CONTROL save_mxcsr, save_cw, load_mxcsr, load_cw
-    stmxcsr \save_mxcsr
-    fnstcw  \save_cw
-    ldmxcsr \load_mxcsr
-    fldcw   \load_cw
-.endm
 
 // void cem_swapcontext(cem_context_t *save_ctx /* rdi */,
 //                      const cem_context_t *restore_ctx /* rsi */);
@@ -216,4 +204,3 @@ FUNC_HIDDEN cem_ctx_x86_64_sysv_coroutine_start
     .cfi_endproc
 FUNC_END cem_ctx_x86_64_sysv_coroutine_start
 
-.purgem SWITCH_FP_CONTROL

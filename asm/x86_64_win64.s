@@ -64,18 +64,6 @@
     movl    \tmp32, 0x1748(\teb)
 .endm
 
-// Saves MXCSR and the x87 control word to save_* and loads them from load_*
-// (their control bits are callee-saved). Unconditionally: a compare-and-skip
-// must read back what stmxcsr just stored, and on this project's AMD machine
-// that read-back stalls the switch (measured with examples/ns_per_switch, same
-// binary: 10.9-13.9 ns per switch with the compare, 8.3-8.8 ns without),
-// while an unconditional ldmxcsr/fldcw of a value written long ago does not.
-.macro SWITCH_FP_CONTROL save_mxcsr, save_cw, load_mxcsr, load_cw
-    stmxcsr \save_mxcsr
-    fnstcw  \save_cw
-    ldmxcsr \load_mxcsr
-    fldcw   \load_cw
-.endm
 
 // void cem_swapcontext(cem_context_t *save_ctx /* rcx */,
 //                      const cem_context_t *restore_ctx /* rdx */);
@@ -287,4 +275,3 @@ FUNC_END cem_ctx_x86_64_win64_coroutine_start
 
 .purgem SAVE_TEB_STACK
 .purgem LOAD_TEB_STACK
-.purgem SWITCH_FP_CONTROL

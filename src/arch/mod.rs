@@ -152,6 +152,10 @@ macro_rules! fp_state_flag {
 /// (nonzero: the coroutine keeps its own MXCSR/x87 CW), unused.
 pub(crate) type CoroutineLink = [usize; 4];
 
+#[cfg(target_arch = "x86_64")]
+#[macro_use]
+mod x86_64_common;
+
 #[cfg(all(target_arch = "x86_64", not(target_os = "windows")))]
 pub mod x86_64_sysv;
 #[cfg(all(target_arch = "x86_64", not(target_os = "windows")))]

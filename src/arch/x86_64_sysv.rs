@@ -1,16 +1,12 @@
 //! x86-64 System V psABI (Linux, macOS, bare metal): saved-state layout and
 //! initial frame. The switch itself is `asm/x86_64_sysv.s`.
 
-use core::arch::global_asm;
 use static_assertions::{assert_eq_align, assert_eq_size, const_assert_eq};
 
-global_asm!(
-    object_format_prelude!(),
-    fp_state_flag!(),
-    include_str!("../../asm/x86_64_sysv.s"),
-    object_format_epilogue!(),
-    options(att_syntax)
-);
+use super::x86_64_common::current_fp_control;
+pub(crate) use super::x86_64_common::prefetch;
+
+x86_64_global_asm!("../../asm/x86_64_sysv.s");
 
 /// Saved callee-saved state of a suspended context: the Cem runtime's
 /// x86-64 `cem_context_t`, field for field.
@@ -91,31 +87,6 @@ extern "C" {
     fn cem_ctx_x86_64_sysv_start();
 }
 
-/// Reads the current MXCSR and x87 control word, which a new context inherits
-/// (as a new POSIX thread inherits the creating thread's FP environment).
-#[cfg(cem_fp_state)]
-fn current_fp_control() -> (u32, u32) {
-    let mut mxcsr: u32 = 0;
-    let mut fcw: u16 = 0;
-    // SAFETY: stmxcsr and fnstcw only store 4 and 2 bytes to the given locals.
-    unsafe {
-        core::arch::asm!(
-            "stmxcsr [{m}]",
-            "fnstcw [{c}]",
-            m = in(reg) &mut mxcsr,
-            c = in(reg) &mut fcw,
-            options(nostack, preserves_flags)
-        );
-    }
-    (mxcsr, u32::from(fcw))
-}
-
-/// Without SSE the switch leaves these fields alone; store zero.
-#[cfg(not(cem_fp_state))]
-fn current_fp_control() -> (u32, u32) {
-    (0, 0)
-}
-
 /// Builds the initial frame at `top` (16-byte aligned, `top - MIN_STACK_SIZE`
 /// writable) so that the first switch into the returned context runs the entry
 /// trampoline, which calls `func`, then `ret_func`, then `trap`.
@@ -181,6 +152,24 @@ pub(crate) unsafe fn init_coroutine(
     sp
 }
 
+/// Inline asm for both directions: value in rdi, link block in rdx, r12-r15
+/// and every caller-saved register declared clobbered (the callee saves rbx
+/// and rbp, which inline asm cannot name).
+macro_rules! coroutine_switch_asm {
+    ($($template:literal),+; $target:path, $value:ident, $link:ident) => {{
+        let out: usize;
+        core::arch::asm!(
+            $($template),+,
+            target = sym $target,
+            inout("rdi") $value => out,
+            in("rdx") $link,
+            out("r12") _, out("r13") _, out("r14") _, out("r15") _,
+            clobber_abi("C"),
+        );
+        out
+    }};
+}
+
 /// Resumes the coroutine whose link block is at `link`, handing it `value`;
 /// returns the value it suspends with. A `call`, balanced by the `ret` in
 /// suspend.
@@ -189,52 +178,25 @@ pub(crate) unsafe fn init_coroutine(
 /// `link` belongs to a suspended (or fresh) coroutine whose stack is alive.
 #[inline(always)]
 pub(crate) unsafe fn coroutine_resume(link: *mut super::CoroutineLink, value: usize) -> usize {
-    let out: usize;
     // SAFETY: the callee saves rbx, rbp and the FP control state itself;
-    // everything else it may change is declared clobbered here.
-    unsafe {
-        core::arch::asm!(
-            "call {resume}",
-            resume = sym cem_ctx_x86_64_sysv_resume,
-            inout("rdi") value => out,
-            in("rdx") link,
-            out("r12") _, out("r13") _, out("r14") _, out("r15") _,
-            clobber_abi("C"),
-        );
-    }
-    out
+    // everything else it may change is declared clobbered.
+    unsafe { coroutine_switch_asm!("call {target}"; cem_ctx_x86_64_sysv_resume, value, link) }
 }
 
 /// Suspends the running coroutine (link block at `link`), handing `value` to
-/// its resumer; returns the value of the next resume.
+/// its resumer; returns the value of the next resume. The continuation
+/// address is pushed by the callee from rax, so no call (and no return-stack
+/// entry) is made here.
 ///
 /// # Safety
 /// Must run on the coroutine whose link block is `link`.
 #[inline(always)]
 pub(crate) unsafe fn coroutine_suspend(link: *mut super::CoroutineLink, value: usize) -> usize {
-    let out: usize;
-    // SAFETY: as in coroutine_resume. The continuation address is pushed by
-    // the callee from rax, so no call (and no return-stack entry) is made here.
+    // SAFETY: as in coroutine_resume.
     unsafe {
-        core::arch::asm!(
-            "lea rax, [rip + 2f]",
-            "jmp {suspend}",
-            "2:",
-            suspend = sym cem_ctx_x86_64_sysv_suspend,
-            inout("rdi") value => out,
-            in("rdx") link,
-            out("r12") _, out("r13") _, out("r14") _, out("r15") _,
-            clobber_abi("C"),
-        );
+        coroutine_switch_asm!(
+            "lea rax, [rip + 2f]", "jmp {target}", "2:";
+            cem_ctx_x86_64_sysv_suspend, value, link
+        )
     }
-    out
-}
-
-/// Cache prefetch hint for `addr`: never faults, whatever the address.
-#[inline(always)]
-pub(crate) fn prefetch(addr: usize) {
-    // SAFETY: a prefetch hint reads nothing architecturally and cannot fault.
-    unsafe {
-        core::arch::asm!("prefetcht0 [{0}]", in(reg) addr, options(nostack, readonly, preserves_flags))
-    };
 }

@@ -2,16 +2,12 @@
 //! the TEB fields that describe the current stack, and initial frame. The
 //! switch itself is `asm/x86_64_win64.s`.
 
-use core::arch::global_asm;
 use static_assertions::{assert_eq_align, assert_eq_size, const_assert_eq};
 
-global_asm!(
-    object_format_prelude!(),
-    fp_state_flag!(),
-    include_str!("../../asm/x86_64_win64.s"),
-    object_format_epilogue!(),
-    options(att_syntax)
-);
+use super::x86_64_common::current_fp_control;
+pub(crate) use super::x86_64_common::prefetch;
+
+x86_64_global_asm!("../../asm/x86_64_win64.s");
 
 /// Saved nonvolatile state of a suspended context on Windows x64.
 ///
@@ -128,23 +124,6 @@ pub const MIN_STACK_SIZE: usize = 256;
 
 extern "C" {
     fn cem_ctx_x86_64_win64_start();
-}
-
-/// Current MXCSR and x87 control word, inherited by a new context.
-fn current_fp_control() -> (u32, u32) {
-    let mut mxcsr: u32 = 0;
-    let mut fcw: u16 = 0;
-    // SAFETY: stmxcsr and fnstcw only store 4 and 2 bytes to the given locals.
-    unsafe {
-        core::arch::asm!(
-            "stmxcsr [{m}]",
-            "fnstcw [{c}]",
-            m = in(reg) &mut mxcsr,
-            c = in(reg) &mut fcw,
-            options(nostack, preserves_flags)
-        );
-    }
-    (mxcsr, u32::from(fcw))
 }
 
 /// Builds the initial frame below `top` (16-byte aligned) and the TEB values
@@ -274,13 +253,4 @@ pub(crate) unsafe fn coroutine_suspend(link: *mut super::CoroutineLink, value: u
             cem_ctx_x86_64_win64_suspend, value, link
         )
     }
-}
-
-/// Cache prefetch hint for `addr`: never faults, whatever the address.
-#[inline(always)]
-pub(crate) fn prefetch(addr: usize) {
-    // SAFETY: a prefetch hint reads nothing architecturally and cannot fault.
-    unsafe {
-        core::arch::asm!("prefetcht0 [{0}]", in(reg) addr, options(nostack, readonly, preserves_flags))
-    };
 }
