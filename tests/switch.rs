@@ -17,8 +17,8 @@ use support::{
 };
 
 // Per-ABI probes written in assembly; each module provides the same items:
-// `Regs`, `NAMES`, `MASKS`, `MAIN`, `COROUTINE`, `canary_swap`, and
-// `entry_probe` with `ENTRY_SP`, `ENTRY_FP` and `entry_sp_ok`.
+// `Regs`, `NAMES`, `MASKS`, `MAIN`, `COROUTINE`, `entry_sp_ok`, and the
+// assembly of `canary_swap` and `entry_probe` declared below.
 #[cfg(all(target_arch = "x86_64", not(windows)))]
 #[path = "switch/x86_64_sysv.rs"]
 mod arch;
@@ -28,6 +28,26 @@ mod arch;
 #[cfg(target_arch = "aarch64")]
 #[path = "switch/aarch64_aapcs64.rs"]
 mod arch;
+
+extern "C" {
+    /// Loads `input` into every callee-saved register of the ABI, calls
+    /// `cem_swapcontext(save, restore)`, and when resumed stores what those
+    /// registers then hold into `output`; restores the caller's registers.
+    fn canary_swap(
+        save: *mut Context,
+        restore: *const Context,
+        input: *const arch::Regs,
+        output: *mut arch::Regs,
+    );
+    /// A context entry function that records the stack and frame pointers on
+    /// its first instruction in ENTRY_SP / ENTRY_FP, then continues in
+    /// `entry_probe_body` on the same stack with the same return address.
+    fn entry_probe();
+}
+
+/// Stack and frame pointer as `entry_probe` found them.
+static ENTRY_SP: AtomicU64 = AtomicU64::new(1);
+static ENTRY_FP: AtomicU64 = AtomicU64::new(1);
 
 /// A context shared between the two sides of a test through a static.
 struct Slot(UnsafeCell<Context>);
@@ -83,7 +103,7 @@ mod canary {
         let mut found: arch::Regs = [0; arch::NAMES.len()];
         // Load the coroutine's own canaries and switch back: the main side
         // sees every register clobbered and must get its own values back.
-        unsafe { arch::canary_swap(CO.get(), MAIN.get(), &arch::COROUTINE, &mut found) };
+        unsafe { canary_swap(CO.get(), MAIN.get(), &arch::COROUTINE, &mut found) };
         CO_FOUND.store(Box::into_raw(Box::new(found)), SeqCst);
         unsafe { swap_context(CO.get(), MAIN.get()) };
         unreachable!("canary coroutine resumed a third time");
@@ -97,11 +117,11 @@ fn callee_saved_canaries() -> Result<(), Failed> {
     make(CO.get(), &mut stack, coroutine, None);
     let mut found: arch::Regs = [0; arch::NAMES.len()];
     // main -> coroutine (loads its canaries) -> main
-    unsafe { arch::canary_swap(MAIN.get(), CO.get(), &arch::MAIN, &mut found) };
+    unsafe { canary_swap(MAIN.get(), CO.get(), &arch::MAIN, &mut found) };
     check_regs("main side", &arch::MAIN, &found)?;
     // main (loads its canaries again) -> coroutine, which checks its own
     let mut again: arch::Regs = [0; arch::NAMES.len()];
-    unsafe { arch::canary_swap(MAIN.get(), CO.get(), &arch::MAIN, &mut again) };
+    unsafe { canary_swap(MAIN.get(), CO.get(), &arch::MAIN, &mut again) };
     check_regs("main side, second trip", &arch::MAIN, &again)?;
     let co_found = unsafe { Box::from_raw(CO_FOUND.swap(core::ptr::null_mut(), SeqCst)) };
     check_regs("coroutine side", &arch::COROUTINE, &co_found)?;
@@ -113,7 +133,7 @@ fn callee_saved_canaries() -> Result<(), Failed> {
 static PROBE_MAIN: Slot = Slot::new();
 static PROBE_CO: Slot = Slot::new();
 
-/// Reached from `arch::entry_probe` after it recorded the entry registers.
+/// Reached from `entry_probe` after it recorded the entry registers.
 extern "C" fn entry_probe_body() {
     unsafe { swap_context(PROBE_CO.get(), PROBE_MAIN.get()) };
 }
@@ -127,18 +147,12 @@ fn entry_alignment() -> Result<(), Failed> {
             let base = unsafe { stack.base().cast::<u8>().add(misalign) };
             let size = stack.size() - 16 - extra;
             unsafe {
-                make_context(
-                    PROBE_CO.get(),
-                    base.cast(),
-                    size,
-                    Some(arch::entry_probe),
-                    None,
-                )
-                .map_err(|e| e.to_string())?;
+                make_context(PROBE_CO.get(), base.cast(), size, Some(entry_probe), None)
+                    .map_err(|e| e.to_string())?;
                 swap_context(PROBE_MAIN.get(), PROBE_CO.get());
             }
-            let sp = arch::ENTRY_SP.load(SeqCst);
-            let fp = arch::ENTRY_FP.load(SeqCst);
+            let sp = ENTRY_SP.load(SeqCst);
+            let fp = ENTRY_FP.load(SeqCst);
             let top = (base as u64 + size as u64) & !15;
             ensure(
                 arch::entry_sp_ok(sp),

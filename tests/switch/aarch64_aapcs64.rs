@@ -8,7 +8,6 @@
 //! before returning. x30 and sp are covered by the switch returning at all.
 
 use core::arch::global_asm;
-use std::sync::atomic::AtomicU64;
 
 /// Values for x19–x28, x29, then the bit patterns of d8–d15.
 pub type Regs = [u64; 19];
@@ -22,15 +21,6 @@ pub const NAMES: [&str; 19] = [
 /// Every bit of every register is callee-saved (d8–d15: the low 64 bits of
 /// v8–v15, AAPCS64 §6.1.2).
 pub const MASKS: Regs = [u64::MAX; 19];
-
-extern "C" {
-    pub fn canary_swap(
-        save: *mut cem_ctx::Context,
-        restore: *const cem_ctx::Context,
-        input: *const Regs,
-        output: *mut Regs,
-    );
-}
 
 global_asm!(
     ".text",
@@ -134,19 +124,9 @@ pub const COROUTINE: Regs = [
     0xfff8_dead_beef_0015,
 ];
 
-/// sp and x29 as `entry_probe` found them on its first instruction.
-pub static ENTRY_SP: AtomicU64 = AtomicU64::new(1);
-pub static ENTRY_FP: AtomicU64 = AtomicU64::new(1);
-
 /// AAPCS64 §6.4.5.1: sp is 16-byte aligned at every public interface.
 pub fn entry_sp_ok(sp: u64) -> bool {
     sp.is_multiple_of(16)
-}
-
-extern "C" {
-    /// A context entry function that records sp and x29 on its first
-    /// instruction, then branches to `body` (same stack, same x30).
-    pub fn entry_probe();
 }
 
 global_asm!(
@@ -162,7 +142,7 @@ global_asm!(
     "add x9, x9, :lo12:{fp}",
     "str x29, [x9]",
     "b {body}",
-    sp = sym ENTRY_SP,
-    fp = sym ENTRY_FP,
+    sp = sym super::ENTRY_SP,
+    fp = sym super::ENTRY_FP,
     body = sym super::entry_probe_body,
 );

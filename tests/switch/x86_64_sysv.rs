@@ -8,7 +8,6 @@
 //! before returning.
 
 use core::arch::global_asm;
-use std::sync::atomic::AtomicU64;
 
 /// Values for rbx, rbp, r12, r13, r14, r15, MXCSR, x87 CW (in that order).
 pub type Regs = [u64; 8];
@@ -28,15 +27,6 @@ pub const MASKS: Regs = [
     0xffc0,
     0xffff,
 ];
-
-extern "C" {
-    pub fn canary_swap(
-        save: *mut cem_ctx::Context,
-        restore: *const cem_ctx::Context,
-        input: *const Regs,
-        output: *mut Regs,
-    );
-}
 
 global_asm!(
     ".text",
@@ -114,20 +104,10 @@ pub const COROUTINE: Regs = [
     0x027f,
 ];
 
-/// rsp and rbp as `entry_probe` found them on its first instruction.
-pub static ENTRY_SP: AtomicU64 = AtomicU64::new(1);
-pub static ENTRY_FP: AtomicU64 = AtomicU64::new(1);
-
 /// Alignment the psABI promises at a function's first instruction:
 /// `(rsp + 8) % 16 == 0` (§3.2.2).
 pub fn entry_sp_ok(sp: u64) -> bool {
     (sp + 8).is_multiple_of(16)
-}
-
-extern "C" {
-    /// A context entry function that records rsp and rbp on its first
-    /// instruction, then tail-jumps to `body` (same stack, same return address).
-    pub fn entry_probe();
 }
 
 global_asm!(
@@ -138,7 +118,7 @@ global_asm!(
     "mov qword ptr [rip + {sp}], rsp",
     "mov qword ptr [rip + {fp}], rbp",
     "jmp {body}",
-    sp = sym ENTRY_SP,
-    fp = sym ENTRY_FP,
+    sp = sym super::ENTRY_SP,
+    fp = sym super::ENTRY_FP,
     body = sym super::entry_probe_body,
 );

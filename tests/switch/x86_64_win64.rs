@@ -9,7 +9,6 @@
 //! TEB fields before returning.
 
 use core::arch::global_asm;
-use std::sync::atomic::AtomicU64;
 
 /// rbx, rbp, rdi, rsi, r12–r15; xmm6–xmm15 as (low, high) pairs; MXCSR;
 /// x87 CW; TEB StackBase, StackLimit, DeallocationStack, ExceptionList,
@@ -64,15 +63,6 @@ pub const MASKS: Regs = {
     m[34] = 0xffff_ffff;
     m
 };
-
-extern "C" {
-    pub fn canary_swap(
-        save: *mut cem_ctx::Context,
-        restore: *const cem_ctx::Context,
-        input: *const Regs,
-        output: *mut Regs,
-    );
-}
 
 global_asm!(
     ".text",
@@ -242,20 +232,9 @@ pub const MAIN: Regs = canaries(0x1111_2222_3333_0000, 0xffc0, 0x0c7f);
 /// precision with round-to-nearest.
 pub const COROUTINE: Regs = canaries(0xaaaa_bbbb_cccc_0000, 0x3f80, 0x027f);
 
-/// rsp and rbp as `entry_probe` found them on its first instruction.
-pub static ENTRY_SP: AtomicU64 = AtomicU64::new(1);
-pub static ENTRY_FP: AtomicU64 = AtomicU64::new(1);
-
 /// Alignment at a function's first instruction: `(rsp + 8) % 16 == 0`.
 pub fn entry_sp_ok(sp: u64) -> bool {
     (sp + 8).is_multiple_of(16)
-}
-
-extern "C" {
-    /// A context entry function that records rsp and rbp on its first
-    /// instruction, writes its 32-byte home space (which must belong to it),
-    /// then tail-jumps to `body` (same stack, same return address).
-    pub fn entry_probe();
 }
 
 global_asm!(
@@ -270,7 +249,7 @@ global_asm!(
     "mov qword ptr [rsp + 24], r8",
     "mov qword ptr [rsp + 32], r9",
     "jmp {body}",
-    sp = sym ENTRY_SP,
-    fp = sym ENTRY_FP,
+    sp = sym super::ENTRY_SP,
+    fp = sym super::ENTRY_FP,
     body = sym super::entry_probe_body,
 );
