@@ -341,23 +341,18 @@ pub fn prefetch_context(ctx: *const Context) {
 #[inline(always)]
 pub unsafe fn prefetch_stack(ctx: *const Context) {
     // SAFETY: forwarded to the caller.
-    let sp = unsafe { ffi_stack_pointer(ctx) };
-    arch::native::prefetch(sp);
+    arch::native::prefetch(saved_stack_pointer(unsafe { &*ctx }));
 }
 
-/// The saved stack pointer of a suspended context (what `CEM_CONTEXT_GET_SP`
-/// gives C).
-///
-/// # Safety
-/// `ctx` must be valid for reads.
+/// The saved stack pointer of a suspended context, on every ABI (x86-64
+/// `rsp`, AArch64 `sp`): what `CEM_CONTEXT_GET_SP` gives C. Points into the
+/// context's stack (for a fresh context: at or just below its aligned top).
 #[inline(always)]
-unsafe fn ffi_stack_pointer(ctx: *const Context) -> usize {
+pub fn saved_stack_pointer(ctx: &Context) -> usize {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: forwarded to the caller.
-    let sp = unsafe { (*ctx).rsp };
+    let sp = ctx.rsp;
     #[cfg(target_arch = "aarch64")]
-    // SAFETY: forwarded to the caller.
-    let sp = unsafe { (*ctx).sp };
+    let sp = ctx.sp;
     sp as usize
 }
 

@@ -197,26 +197,12 @@ fn return_func_runs() -> Result<(), Failed> {
         log == 12,
         format!("expected func then return_func (12), got {log}"),
     )?;
-    let sp = unsafe { *RET_CO.get() }.stack_pointer();
+    let sp = cem_ctx::saved_stack_pointer(unsafe { &*RET_CO.get() }) as u64;
     let lo = stack.base() as u64;
     ensure(
         sp > lo && sp < lo + stack.size() as u64,
         "return_func did not run on the coroutine stack",
     )
-}
-
-trait StackPointer {
-    fn stack_pointer(&self) -> u64;
-}
-impl StackPointer for Context {
-    #[cfg(target_arch = "x86_64")]
-    fn stack_pointer(&self) -> u64 {
-        self.rsp
-    }
-    #[cfg(target_arch = "aarch64")]
-    fn stack_pointer(&self) -> u64 {
-        self.sp
-    }
 }
 
 // ------------------------------------------------------------------ chains
