@@ -1,18 +1,31 @@
 // cem-ctx: context switch for AArch64, AAPCS64 (Linux, macOS, bare metal).
-// Object-format macros (FUNC_BEGIN, FUNC_END, GNU_PROPERTY) and the CEM_FP_STATE
-// flag come from src/arch/mod.rs, prepended by src/arch/aarch64_aapcs64.rs.
+// The object-format macros (FUNC_BEGIN, FUNC_END, GNU_PROPERTY), the CEM_FP_STATE
+// flag and every offset name (CTX_*, FRAME_*, LINK_*) come from abi_global_asm!
+// in src/arch/aarch64_aapcs64.rs, computed from the #[repr(C)] structs there:
+// no offset is written as a number in this file.
 //
-// Saved state: cem_context_t, 168 bytes, 8-byte aligned (Cem's ARM64 layout).
-// Every offset is asserted in src/arch/aarch64_aapcs64.rs and c-tests/test_layout.c.
+// Saved state: cem_context_t (Rust `Context`), 168 bytes, 8-byte aligned (Cem's
+// ARM64 layout). Registers are stored in pairs (stp/ldp), so each pair's second
+// register lives 8 bytes after the first; src/arch/aarch64_aapcs64.rs asserts it.
 //
-//   offset  size  field      contents
-//   ------  ----  ---------  -----------------------------------------------------
-//     0-72  8x10  x19..x28   callee-saved general registers (AAPCS64 §6.1.1)
-//       80     8  x29        frame pointer (callee-saved, §6.1.1, §6.4.6)
-//       88     8  x30        link register: the address this context resumes at
-//       96     8  sp         stack pointer (16-byte aligned, §6.4.5.1)
-//  104-160   8x8  d8..d15    low 64 bits of v8-v15, callee-saved (§6.1.2);
-//                            untouched when CEM_FP_STATE is 0 (softfloat targets)
+//   name          offset  size  contents
+//   ------------  ------  ----  ------------------------------------------------
+//   CTX_X19..X28    0-72  8x10  callee-saved general registers (AAPCS64 §6.1.1)
+//   CTX_X29           80     8  frame pointer (callee-saved, §6.1.1, §6.4.6)
+//   CTX_X30           88     8  link register: the address this context resumes at
+//   CTX_SP            96     8  stack pointer (16-byte aligned, §6.4.5.1)
+//   CTX_D8..D15  104-160   8x8  low 64 bits of v8-v15, callee-saved (§6.1.2);
+//                               untouched when CEM_FP_STATE is 0 (softfloat targets)
+//
+// Fast-path frame (Rust `CoroutineFrame`, 32 bytes) that a suspended side of a
+// Rust Coroutine leaves at its saved sp:
+//
+//   FRAME_X29          0     8  frame pointer
+//   FRAME_RESUME       8     8  where it continues (x30 for the parent); after
+//                               FRAME_X29, so one stp/ldp moves both
+//   FRAME_X19         16     8  x19, which Rust inline asm cannot name
+//                     24     8  unused: sp stays 16-byte aligned
+//   FRAME_SIZE        32
 //
 // Not saved, on purpose:
 // - x18, the platform register (§6.1.1): Apple and Windows reserve it, some
@@ -38,35 +51,35 @@ FUNC_ENTRY cem_swapcontext_value
     // assemblers without BTI support accept it): C may call us through a
     // function pointer (blr), which a BTI-enforcing CPU only allows onto one.
     hint    #34
-    stp     x19, x20, [x0, #0]
-    stp     x21, x22, [x0, #16]
-    stp     x23, x24, [x0, #32]
-    stp     x25, x26, [x0, #48]
-    stp     x27, x28, [x0, #64]
+    stp     x19, x20, [x0, #CTX_X19]
+    stp     x21, x22, [x0, #CTX_X21]
+    stp     x23, x24, [x0, #CTX_X23]
+    stp     x25, x26, [x0, #CTX_X25]
+    stp     x27, x28, [x0, #CTX_X27]
     // x30 is our return address: resuming this context means returning from
     // this call, so it is stored as the resume address.
-    stp     x29, x30, [x0, #80]
+    stp     x29, x30, [x0, #CTX_X29]
     // sp cannot be the source of str; x9 is a caller-saved temporary.
     mov     x9, sp
-    str     x9, [x0, #96]
+    str     x9, [x0, #CTX_SP]
 .if CEM_FP_STATE
-    stp     d8, d9, [x0, #104]
-    stp     d10, d11, [x0, #120]
-    stp     d12, d13, [x0, #136]
-    stp     d14, d15, [x0, #152]
-    ldp     d8, d9, [x1, #104]
-    ldp     d10, d11, [x1, #120]
-    ldp     d12, d13, [x1, #136]
-    ldp     d14, d15, [x1, #152]
+    stp     d8, d9, [x0, #CTX_D8]
+    stp     d10, d11, [x0, #CTX_D10]
+    stp     d12, d13, [x0, #CTX_D12]
+    stp     d14, d15, [x0, #CTX_D14]
+    ldp     d8, d9, [x1, #CTX_D8]
+    ldp     d10, d11, [x1, #CTX_D10]
+    ldp     d12, d13, [x1, #CTX_D12]
+    ldp     d14, d15, [x1, #CTX_D14]
 .endif
     // When save_ctx == restore_ctx every load reads what was just stored.
-    ldp     x19, x20, [x1, #0]
-    ldp     x21, x22, [x1, #16]
-    ldp     x23, x24, [x1, #32]
-    ldp     x25, x26, [x1, #48]
-    ldp     x27, x28, [x1, #64]
-    ldp     x29, x30, [x1, #80]
-    ldr     x9, [x1, #96]
+    ldp     x19, x20, [x1, #CTX_X19]
+    ldp     x21, x22, [x1, #CTX_X21]
+    ldp     x23, x24, [x1, #CTX_X23]
+    ldp     x25, x26, [x1, #CTX_X25]
+    ldp     x27, x28, [x1, #CTX_X27]
+    ldp     x29, x30, [x1, #CTX_X29]
+    ldr     x9, [x1, #CTX_SP]
     mov     sp, x9
     mov     x0, x2
     // `ret`, not `br x30`: resume addresses are return sites without BTI
@@ -119,27 +132,27 @@ FUNC_END cem_context_trap
 // clobbered, so the compiler saves just the live callee-saved ones. FPCR is
 // global state (AAPCS64 6.1.2) and is left alone, as in cem_swapcontext.
 //
-// Frame a suspended side leaves on its own stack, at its saved sp (32 bytes):
-//   +0 x29, +8 where it continues (x30 for the parent), +16 x19, +24 unused
-// The link block (32 bytes, on the coroutine stack) holds the parent's sp at
-// +0 while the coroutine runs and the coroutine's sp at +8 while suspended;
-// its FP-control byte at +16 is unused here (no callee-saved FP control).
+// A suspended side leaves a CoroutineFrame (table above) at its saved sp. The
+// link block (Rust `CoroutineLink`, on the coroutine stack) holds the parent's
+// sp (LINK_PARENT_SP) while the coroutine runs and the coroutine's sp
+// (LINK_COROUTINE_SP) while suspended; its FP-control byte is unused here (no
+// callee-saved FP control state on AArch64).
 
 // In: x0 = value for the coroutine, x1 = link block. Entered by `bl`.
 FUNC_BEGIN cem_ctx_aarch64_aapcs64_resume
 FUNC_HIDDEN cem_ctx_aarch64_aapcs64_resume
     .cfi_startproc
     hint    #34                      // bti c
-    sub     sp, sp, #32
-    .cfi_adjust_cfa_offset 32
-    stp     x29, x30, [sp, #0]
-    str     x19, [sp, #16]
-    ldr     x9, [x1, #8]
+    sub     sp, sp, #FRAME_SIZE
+    .cfi_adjust_cfa_offset FRAME_SIZE
+    stp     x29, x30, [sp, #FRAME_X29]
+    str     x19, [sp, #FRAME_X19]
+    ldr     x9, [x1, #LINK_COROUTINE_SP]
     mov     x10, sp
-    str     x10, [x1, #0]
-    ldp     x29, x16, [x9, #0]
-    ldr     x19, [x9, #16]
-    add     sp, x9, #32
+    str     x10, [x1, #LINK_PARENT_SP]
+    ldp     x29, x16, [x9, #FRAME_X29]
+    ldr     x19, [x9, #FRAME_X19]
+    add     sp, x9, #FRAME_SIZE
     // Not ret: the predictor's top entry is our caller's return address,
     // which suspend's ret will consume.
     br      x16
@@ -152,15 +165,15 @@ FUNC_BEGIN cem_ctx_aarch64_aapcs64_suspend
 FUNC_HIDDEN cem_ctx_aarch64_aapcs64_suspend
     .cfi_startproc
     .cfi_undefined x30
-    sub     sp, sp, #32
-    stp     x29, x16, [sp, #0]
-    str     x19, [sp, #16]
+    sub     sp, sp, #FRAME_SIZE
+    stp     x29, x16, [sp, #FRAME_X29]
+    str     x19, [sp, #FRAME_X19]
     mov     x9, sp
-    str     x9, [x1, #8]
-    ldr     x10, [x1, #0]
-    ldp     x29, x30, [x10, #0]
-    ldr     x19, [x10, #16]
-    add     sp, x10, #32
+    str     x9, [x1, #LINK_COROUTINE_SP]
+    ldr     x10, [x1, #LINK_PARENT_SP]
+    ldp     x29, x30, [x10, #FRAME_X29]
+    ldr     x19, [x10, #FRAME_X19]
+    add     sp, x10, #FRAME_SIZE
     ret
     .cfi_endproc
 FUNC_END cem_ctx_aarch64_aapcs64_suspend

@@ -1,25 +1,36 @@
 // cem-ctx: context switch for the x86-64 System V psABI (Linux, macOS, bare metal).
-// AT&T syntax. Object-format macros (FUNC_BEGIN, FUNC_END, GNU_PROPERTY) and the
-// CEM_FP_STATE flag come from src/arch/mod.rs, prepended by src/arch/x86_64_sysv.rs.
+// AT&T syntax. The object-format macros (FUNC_BEGIN, FUNC_END, GNU_PROPERTY),
+// the CEM_FP_STATE flag and every offset name (CTX_*, FRAME_*, LINK_*) come from
+// abi_global_asm! in src/arch/x86_64_sysv.rs, which computes the offsets from the
+// #[repr(C)] structs there: no offset is written as a number in this file.
 //
-// Saved state: cem_context_t, 64 bytes, 8-byte aligned. Every offset is asserted
-// in src/arch/x86_64_sysv.rs (static_assertions) and c-tests/test_layout.c (offsetof).
+// Saved state: cem_context_t (Rust `Context`), 64 bytes, 8-byte aligned.
 //
-//   offset  size  field     contents
-//   ------  ----  --------  ------------------------------------------------------
-//        0     8  rbx       rbx     \
-//        8     8  rbp       rbp      |
-//       16     8  r12       r12      | callee-saved general registers,
-//       24     8  r13       r13      | psABI §3.2.1, Figure 3.4
-//       32     8  r14       r14      |
-//       40     8  r15       r15     /
-//       48     8  rsp       rsp at the switch; [rsp] holds the address to resume at
-//       56     4  mxcsr     MXCSR (control bits 6-15 are callee-saved, §3.2.1)
-//       60     2  _padding  x87 control word (callee-saved, §3.2.1); Cem's name kept
-//       62     2  _padding  upper half: zero from cem_makecontext, never used
+//   name        offset  size  contents
+//   ----------  ------  ----  -----------------------------------------------------
+//   CTX_RBX          0     8  rbx     \
+//   CTX_RBP          8     8  rbp      |
+//   CTX_R12         16     8  r12      | callee-saved general registers,
+//   CTX_R13         24     8  r13      | psABI §3.2.1, Figure 3.4
+//   CTX_R14         32     8  r14      |
+//   CTX_R15         40     8  r15     /
+//   CTX_RSP         48     8  rsp at the switch; [rsp] holds the address to resume at
+//   CTX_MXCSR       56     4  MXCSR (control bits 6-15 are callee-saved, §3.2.1)
+//   CTX_FCW         60     2  x87 control word (callee-saved, §3.2.1), in Cem's `_padding`
+//                   62     2  upper half of `_padding`: zero from cem_makecontext
 //
 // The resume address is not a field: it is the return address that the call into
 // cem_swapcontext pushed, so the layout stays exactly Cem's.
+//
+// Fast-path frame (Rust `CoroutineFrame`, 32 bytes) that a suspended side of a
+// Rust Coroutine leaves at its saved sp:
+//
+//   FRAME_MXCSR      0     4  MXCSR
+//   FRAME_FCW        4     2  x87 control word (2 bytes unused after it)
+//   FRAME_RBX        8     8  rbx
+//   FRAME_RBP       16     8  rbp
+//   FRAME_RESUME    24     8  where it continues: last, where a call pushes it
+//   FRAME_SIZE      32
 
     GNU_PROPERTY 0xc0000002, 0x1     // GNU_PROPERTY_X86_FEATURE_1_AND: IBT
 
@@ -37,29 +48,29 @@ FUNC_ENTRY cem_swapcontext_value
     // IBT landing pad: C code may call us through a function pointer.
     endbr64
     movq    %rdx, %rax
-    movq    %rbx, 0(%rdi)
-    movq    %rbp, 8(%rdi)
-    movq    %r12, 16(%rdi)
-    movq    %r13, 24(%rdi)
-    movq    %r14, 32(%rdi)
-    movq    %r15, 40(%rdi)
+    movq    %rbx, CTX_RBX(%rdi)
+    movq    %rbp, CTX_RBP(%rdi)
+    movq    %r12, CTX_R12(%rdi)
+    movq    %r13, CTX_R13(%rdi)
+    movq    %r14, CTX_R14(%rdi)
+    movq    %r15, CTX_R15(%rdi)
     // Saved after nothing was pushed, so [rsp] is our return address and the
     // red zone below rsp is untouched: the caller may keep data there.
-    movq    %rsp, 48(%rdi)
+    movq    %rsp, CTX_RSP(%rdi)
 .if CEM_FP_STATE
-    SWITCH_FP_CONTROL 56(%rdi), 60(%rdi), 56(%rsi), 60(%rsi)
+    SWITCH_FP_CONTROL CTX_MXCSR(%rdi), CTX_FCW(%rdi), CTX_MXCSR(%rsi), CTX_FCW(%rsi)
 .endif
     // When save_ctx == restore_ctx every load below reads what was just stored,
     // so the call simply returns.
-    movq    0(%rsi), %rbx
-    movq    8(%rsi), %rbp
-    movq    16(%rsi), %r12
-    movq    24(%rsi), %r13
-    movq    32(%rsi), %r14
-    movq    40(%rsi), %r15
+    movq    CTX_RBX(%rsi), %rbx
+    movq    CTX_RBP(%rsi), %rbp
+    movq    CTX_R12(%rsi), %r12
+    movq    CTX_R13(%rsi), %r13
+    movq    CTX_R14(%rsi), %r14
+    movq    CTX_R15(%rsi), %r15
     // From here on we run on the other stack. Its top also holds a return
     // address, so the CFA rule (rsp + 8) stays true across the switch.
-    movq    48(%rsi), %rsp
+    movq    CTX_RSP(%rsi), %rsp
     // Resume with pop + indirect jmp rather than ret: the return-stack buffer
     // predicts ret from the *calls* this thread made, and the address we go to
     // was pushed by a call on another stack, so a ret mispredicts on every
@@ -74,8 +85,9 @@ FUNC_ENTRY cem_swapcontext_value
 FUNC_END cem_swapcontext_value
 FUNC_END cem_swapcontext
 
-// First code a fresh context runs; cem_makecontext leaves its return address at
-// the top of the new stack, so the first switch's pop + jmp lands here with
+// First code a fresh context runs; cem_makecontext leaves its address at the
+// top of the new stack (Rust `InitialFrame`), so the first switch's pop + jmp
+// lands here with
 //   rbx = func, r12 = return_func (or cem_context_trap when NULL),
 //   r13 = cem_context_trap, r14 = func's argument, rbp = 0,
 //   rsp = stack top (16-byte aligned).
@@ -116,44 +128,33 @@ FUNC_END cem_context_trap
 // declares every other register clobbered, so the compiler saves just the
 // callee-saved registers that are live there.
 //
-// Frame a suspended side leaves on its own stack, at its saved sp:
-//   +0   MXCSR (4 bytes), x87 control word (2), unused (2)
-//   +8   rbx
-//   +16  rbp
-//   +24  return address: where it continues
-// The link block (32 bytes, on the coroutine stack) holds the parent's sp at
-// +0 while the coroutine runs, the coroutine's sp at +8 while it is
-// suspended, and at +16 a byte that is nonzero when this coroutine keeps its
-// own MXCSR/x87 control word (the default). When it is zero (opt-in) both
-// sides skip the FP control switch, which costs about half of a round trip on
-// this project's AMD machine, and share one FP control state as ordinary
-// calls do.
+// A suspended side leaves a CoroutineFrame (table above) at its saved sp. The
+// link block (Rust `CoroutineLink`, on the coroutine stack) holds the parent's
+// sp (LINK_PARENT_SP) while the coroutine runs, the coroutine's sp
+// (LINK_COROUTINE_SP) while it is suspended, and a byte (LINK_FP_CONTROL) that
+// is nonzero when this coroutine keeps its own MXCSR/x87 control word (the
+// default). When it is zero (opt-in) both sides skip the FP control switch,
+// which costs about half of a round trip on this project's AMD machine, and
+// share one FP control state as ordinary calls do.
 
-// In: rdi = value for the coroutine, rdx = link block. Entered by `call`.
-// Returns (through cem_ctx_x86_64_sysv_suspend) with rdi = the value passed
-// to suspend.
+// In: rdi = value for the coroutine, rdx = link block. Entered by `call`, which
+// pushed the parent frame's FRAME_RESUME. Returns (through
+// cem_ctx_x86_64_sysv_suspend) with rdi = the value passed to suspend.
 FUNC_BEGIN cem_ctx_x86_64_sysv_resume
 FUNC_HIDDEN cem_ctx_x86_64_sysv_resume
     .cfi_startproc
     // No endbr64: reached only by a direct call from the resume site.
-    pushq   %rbp
-    .cfi_adjust_cfa_offset 8
-    pushq   %rbx
-    .cfi_adjust_cfa_offset 8
-    subq    $8, %rsp
-    .cfi_adjust_cfa_offset 8
-    movq    8(%rdx), %rsi
-    movq    %rsp, 0(%rdx)
-.if CEM_FP_STATE
-    cmpb    $0, 16(%rdx)
-    je      3f
-    SWITCH_FP_CONTROL 0(%rsp), 4(%rsp), 0(%rsi), 4(%rsi)
-3:
-.endif
-    movq    8(%rsi), %rbx
-    movq    16(%rsi), %rbp
-    movq    24(%rsi), %rcx
-    leaq    32(%rsi), %rsp
+    subq    $FRAME_RESUME, %rsp
+    .cfi_adjust_cfa_offset FRAME_RESUME
+    movq    %rbx, FRAME_RBX(%rsp)
+    movq    %rbp, FRAME_RBP(%rsp)
+    movq    LINK_COROUTINE_SP(%rdx), %rsi
+    movq    %rsp, LINK_PARENT_SP(%rdx)
+    COROUTINE_FP_CONTROL %rdx, %rsp, %rsi
+    movq    FRAME_RBX(%rsi), %rbx
+    movq    FRAME_RBP(%rsi), %rbp
+    movq    FRAME_RESUME(%rsi), %rcx
+    leaq    FRAME_SIZE(%rsi), %rsp
     // Not ret: the RSB top is our caller's return address, which suspend's
     // ret will consume.
     notrack jmpq *%rcx
@@ -170,28 +171,24 @@ FUNC_HIDDEN cem_ctx_x86_64_sysv_suspend
     // Entered by jmp: this frame has no caller an unwinder could find.
     .cfi_undefined %rip
     // No endbr64: reached only by a direct jmp from the suspend site.
-    pushq   %rax
-    pushq   %rbp
-    pushq   %rbx
-    subq    $8, %rsp
-    movq    %rsp, 8(%rdx)
-    movq    0(%rdx), %rsi
-.if CEM_FP_STATE
-    cmpb    $0, 16(%rdx)
-    je      3f
-    SWITCH_FP_CONTROL 0(%rsp), 4(%rsp), 0(%rsi), 4(%rsi)
-3:
-.endif
-    movq    8(%rsi), %rbx
-    movq    16(%rsi), %rbp
-    leaq    24(%rsi), %rsp
+    subq    $FRAME_SIZE, %rsp
+    movq    %rax, FRAME_RESUME(%rsp)
+    movq    %rbx, FRAME_RBX(%rsp)
+    movq    %rbp, FRAME_RBP(%rsp)
+    movq    %rsp, LINK_COROUTINE_SP(%rdx)
+    movq    LINK_PARENT_SP(%rdx), %rsi
+    COROUTINE_FP_CONTROL %rdx, %rsp, %rsi
+    movq    FRAME_RBX(%rsi), %rbx
+    movq    FRAME_RBP(%rsi), %rbp
+    // The parent's FRAME_RESUME is the return address of its resume call.
+    leaq    FRAME_RESUME(%rsi), %rsp
     retq
     .cfi_endproc
 FUNC_END cem_ctx_x86_64_sysv_suspend
 
-// First code of a Rust coroutine: the initial frame "continues" here with
-// rbx = the coroutine's data block (whose first word is its entry function),
-// rbp = 0, rdi = the first resume value, rsp 16-byte aligned.
+// First code of a Rust coroutine: its initial CoroutineFrame "continues" here
+// with rbx = the coroutine's data block (whose first word is its entry
+// function), rbp = 0, rdi = the first resume value, rsp 16-byte aligned.
 FUNC_BEGIN cem_ctx_x86_64_sysv_coroutine_start
 FUNC_HIDDEN cem_ctx_x86_64_sysv_coroutine_start
     .cfi_startproc
@@ -203,4 +200,3 @@ FUNC_HIDDEN cem_ctx_x86_64_sysv_coroutine_start
     ud2
     .cfi_endproc
 FUNC_END cem_ctx_x86_64_sysv_coroutine_start
-

@@ -1,31 +1,44 @@
 // cem-ctx: context switch for the Microsoft x64 calling convention (Windows).
-// AT&T syntax. Object-format macros (FUNC_BEGIN, FUNC_END) and the CEM_FP_STATE
-// flag come from src/arch/mod.rs (COFF variant), prepended by src/arch/x86_64_win64.rs.
+// AT&T syntax. The object-format macros (FUNC_BEGIN, FUNC_END), the CEM_FP_STATE
+// flag and every offset name (CTX_*, TEB_*, FRAME_*, LINK_*) come from
+// abi_global_asm! in src/arch/x86_64_win64.rs, computed from the #[repr(C)]
+// structs and TEB constants there: no offset is written as a number here.
 //
-// Saved state: cem_context_t, 288 bytes, 8-byte aligned. Every offset is asserted
-// in src/arch/x86_64_win64.rs (static_assertions) and c-tests/test_layout.c (offsetof).
-// The xmm slots are accessed with movups, so the struct needs no 16-byte alignment.
+// Saved state: cem_context_t (Rust `Context`), 288 bytes, 8-byte aligned. The
+// xmm slots are accessed with movups, so the struct needs no 16-byte alignment.
 //
-//   offset  size  field                   contents
-//   ------  ----  ----------------------  ------------------------------------------
-//        0     8  rbx                     \
-//        8     8  rbp                      |
-//       16     8  rdi                      | nonvolatile general registers
-//       24     8  rsi                      | ("x64 calling convention", register
-//       32     8  r12                      |  volatility and preservation)
-//       40     8  r13                      |
-//       48     8  r14                      |
-//       56     8  r15                     /
-//       64     8  rsp                     rsp at the switch; [rsp] = resume address
-//       72     4  mxcsr                   MXCSR (bits 6-15 nonvolatile)
-//       76     4  fpu_cw                  x87 control word, low 16 bits (nonvolatile)
-//       80     8  stack_base              TEB NT_TIB.StackBase           gs:[0x08]
-//       88     8  stack_limit             TEB NT_TIB.StackLimit          gs:[0x10]
-//       96     8  deallocation_stack      TEB DeallocationStack          gs:[0x1478]
-//      104     8  exception_list          TEB NT_TIB.ExceptionList       gs:[0x00]
-//      112     4  guaranteed_stack_bytes  TEB GuaranteedStackBytes       gs:[0x1748]
-//      116    12  _reserved               zero
-//      128   160  xmm6 .. xmm15           nonvolatile, all 128 bits each
+//   name             offset  size  contents
+//   ---------------  ------  ----  ---------------------------------------------
+//   CTX_RBX               0     8  \
+//   CTX_RBP               8     8   |
+//   CTX_RDI              16     8   | nonvolatile general registers
+//   CTX_RSI              24     8   | ("x64 calling convention", register
+//   CTX_R12              32     8   |  volatility and preservation)
+//   CTX_R13              40     8   |
+//   CTX_R14              48     8   |
+//   CTX_R15              56     8  /
+//   CTX_RSP              64     8  rsp at the switch; [rsp] = resume address
+//   CTX_MXCSR            72     4  MXCSR (bits 6-15 nonvolatile)
+//   CTX_FCW              76     4  x87 control word, low 16 bits (nonvolatile)
+//   CTX_TEB              80    36  the TEB stack fields, laid out as `TebStack`:
+//     + TEB_SLOT_STACK_BASE     0  8  NT_TIB.StackBase      at TEB + TEB_STACK_BASE (0x08)
+//     + TEB_SLOT_STACK_LIMIT    8  8  NT_TIB.StackLimit     at TEB + TEB_STACK_LIMIT (0x10)
+//     + TEB_SLOT_DEALLOCATION  16  8  DeallocationStack     at TEB + TEB_DEALLOCATION_STACK (0x1478)
+//     + TEB_SLOT_EXCEPTION_LIST 24 8  NT_TIB.ExceptionList  at TEB + TEB_EXCEPTION_LIST (0x00)
+//     + TEB_SLOT_GUARANTEED    32  4  GuaranteedStackBytes  at TEB + TEB_GUARANTEED_STACK_BYTES (0x1748)
+//                           116    12  `_reserved`, zero
+//   CTX_XMM6 .. CTX_XMM15   128-272  16 each: xmm6-xmm15, nonvolatile, all 128 bits
+//
+// Fast-path frame (Rust `CoroutineFrame`, 72 bytes) that a suspended side of a
+// Rust Coroutine leaves at its saved sp:
+//
+//   FRAME_MXCSR           0     4  MXCSR
+//   FRAME_FCW             4     4  x87 control word, low 16 bits
+//   FRAME_RBX             8     8  rbx
+//   FRAME_RBP            16     8  rbp
+//   FRAME_TEB            24    40  the TEB stack fields, laid out as `TebStack`
+//   FRAME_RESUME         64     8  where it continues: last, where a call pushes it
+//   FRAME_SIZE           72
 //
 // Why the TEB fields: Windows describes the current stack in the Thread
 // Environment Block. __chkstk compares against StackLimit, the exception
@@ -34,34 +47,33 @@
 // walks ExceptionList. A switch that leaves them describing the old stack breaks
 // stack probes, SEH and C++ exceptions on the new one.
 
-// Copies the five TEB stack fields (teb = TEB address register) to the five
-// 8-byte slots at off(base), in layout order: StackBase, StackLimit,
-// DeallocationStack, ExceptionList, GuaranteedStackBytes (4 bytes).
+// Copies the five TEB stack fields (teb = TEB address register) to the
+// TebStack at off(base).
 .macro SAVE_TEB_STACK teb, base, off, tmp, tmp32
-    movq    0x08(\teb), \tmp
-    movq    \tmp, \off(\base)
-    movq    0x10(\teb), \tmp
-    movq    \tmp, \off+8(\base)
-    movq    0x1478(\teb), \tmp
-    movq    \tmp, \off+16(\base)
-    movq    0x00(\teb), \tmp
-    movq    \tmp, \off+24(\base)
-    movl    0x1748(\teb), \tmp32
-    movl    \tmp32, \off+32(\base)
+    movq    TEB_STACK_BASE(\teb), \tmp
+    movq    \tmp, \off+TEB_SLOT_STACK_BASE(\base)
+    movq    TEB_STACK_LIMIT(\teb), \tmp
+    movq    \tmp, \off+TEB_SLOT_STACK_LIMIT(\base)
+    movq    TEB_DEALLOCATION_STACK(\teb), \tmp
+    movq    \tmp, \off+TEB_SLOT_DEALLOCATION(\base)
+    movq    TEB_EXCEPTION_LIST(\teb), \tmp
+    movq    \tmp, \off+TEB_SLOT_EXCEPTION_LIST(\base)
+    movl    TEB_GUARANTEED_STACK_BYTES(\teb), \tmp32
+    movl    \tmp32, \off+TEB_SLOT_GUARANTEED(\base)
 .endm
 
-// The reverse: loads the TEB stack fields from the slots at off(base).
+// The reverse: loads the TEB stack fields from the TebStack at off(base).
 .macro LOAD_TEB_STACK teb, base, off, tmp, tmp32
-    movq    \off(\base), \tmp
-    movq    \tmp, 0x08(\teb)
-    movq    \off+8(\base), \tmp
-    movq    \tmp, 0x10(\teb)
-    movq    \off+16(\base), \tmp
-    movq    \tmp, 0x1478(\teb)
-    movq    \off+24(\base), \tmp
-    movq    \tmp, 0x00(\teb)
-    movl    \off+32(\base), \tmp32
-    movl    \tmp32, 0x1748(\teb)
+    movq    \off+TEB_SLOT_STACK_BASE(\base), \tmp
+    movq    \tmp, TEB_STACK_BASE(\teb)
+    movq    \off+TEB_SLOT_STACK_LIMIT(\base), \tmp
+    movq    \tmp, TEB_STACK_LIMIT(\teb)
+    movq    \off+TEB_SLOT_DEALLOCATION(\base), \tmp
+    movq    \tmp, TEB_DEALLOCATION_STACK(\teb)
+    movq    \off+TEB_SLOT_EXCEPTION_LIST(\base), \tmp
+    movq    \tmp, TEB_EXCEPTION_LIST(\teb)
+    movl    \off+TEB_SLOT_GUARANTEED(\base), \tmp32
+    movl    \tmp32, TEB_GUARANTEED_STACK_BYTES(\teb)
 .endm
 
 
@@ -79,52 +91,52 @@ FUNC_ENTRY cem_swapcontext_value
     // That stays true after rsp moves to the other stack.
     .seh_endprologue
     movq    %r8, %rax
-    movq    %rbx, 0(%rcx)
-    movq    %rbp, 8(%rcx)
-    movq    %rdi, 16(%rcx)
-    movq    %rsi, 24(%rcx)
-    movq    %r12, 32(%rcx)
-    movq    %r13, 40(%rcx)
-    movq    %r14, 48(%rcx)
-    movq    %r15, 56(%rcx)
-    movq    %rsp, 64(%rcx)
-    movups  %xmm6, 128(%rcx)
-    movups  %xmm7, 144(%rcx)
-    movups  %xmm8, 160(%rcx)
-    movups  %xmm9, 176(%rcx)
-    movups  %xmm10, 192(%rcx)
-    movups  %xmm11, 208(%rcx)
-    movups  %xmm12, 224(%rcx)
-    movups  %xmm13, 240(%rcx)
-    movups  %xmm14, 256(%rcx)
-    movups  %xmm15, 272(%rcx)
-    // The TEB through its self pointer (NT_TIB.Self, gs:[0x30]), so the field
+    movq    %rbx, CTX_RBX(%rcx)
+    movq    %rbp, CTX_RBP(%rcx)
+    movq    %rdi, CTX_RDI(%rcx)
+    movq    %rsi, CTX_RSI(%rcx)
+    movq    %r12, CTX_R12(%rcx)
+    movq    %r13, CTX_R13(%rcx)
+    movq    %r14, CTX_R14(%rcx)
+    movq    %r15, CTX_R15(%rcx)
+    movq    %rsp, CTX_RSP(%rcx)
+    movups  %xmm6, CTX_XMM6(%rcx)
+    movups  %xmm7, CTX_XMM7(%rcx)
+    movups  %xmm8, CTX_XMM8(%rcx)
+    movups  %xmm9, CTX_XMM9(%rcx)
+    movups  %xmm10, CTX_XMM10(%rcx)
+    movups  %xmm11, CTX_XMM11(%rcx)
+    movups  %xmm12, CTX_XMM12(%rcx)
+    movups  %xmm13, CTX_XMM13(%rcx)
+    movups  %xmm14, CTX_XMM14(%rcx)
+    movups  %xmm15, CTX_XMM15(%rcx)
+    // The TEB through its self pointer (NT_TIB.Self, gs:TEB_SELF), so the field
     // accesses are plain loads and stores. r8-r11 are volatile scratch.
-    movq    %gs:0x30, %r10
-    SAVE_TEB_STACK %r10, %rcx, 80, %r8, %r8d
+    movq    %gs:TEB_SELF, %r10
+    SAVE_TEB_STACK %r10, %rcx, CTX_TEB, %r8, %r8d
 .if CEM_FP_STATE
-    SWITCH_FP_CONTROL 72(%rcx), 76(%rcx), 72(%rdx), 76(%rdx)
+    SWITCH_FP_CONTROL CTX_MXCSR(%rcx), CTX_FCW(%rcx), CTX_MXCSR(%rdx), CTX_FCW(%rdx)
 .endif
-    LOAD_TEB_STACK %r10, %rdx, 80, %r8, %r8d
-    movups  128(%rdx), %xmm6
-    movups  144(%rdx), %xmm7
-    movups  160(%rdx), %xmm8
-    movups  176(%rdx), %xmm9
-    movups  192(%rdx), %xmm10
-    movups  208(%rdx), %xmm11
-    movups  224(%rdx), %xmm12
-    movups  240(%rdx), %xmm13
-    movups  256(%rdx), %xmm14
-    movups  272(%rdx), %xmm15
-    movq    0(%rdx), %rbx
-    movq    8(%rdx), %rbp
-    movq    16(%rdx), %rdi
-    movq    24(%rdx), %rsi
-    movq    32(%rdx), %r12
-    movq    40(%rdx), %r13
-    movq    48(%rdx), %r14
-    movq    56(%rdx), %r15
-    movq    64(%rdx), %rsp
+    LOAD_TEB_STACK %r10, %rdx, CTX_TEB, %r8, %r8d
+    movups  CTX_XMM6(%rdx), %xmm6
+    movups  CTX_XMM7(%rdx), %xmm7
+    movups  CTX_XMM8(%rdx), %xmm8
+    movups  CTX_XMM9(%rdx), %xmm9
+    movups  CTX_XMM10(%rdx), %xmm10
+    movups  CTX_XMM11(%rdx), %xmm11
+    movups  CTX_XMM12(%rdx), %xmm12
+    movups  CTX_XMM13(%rdx), %xmm13
+    movups  CTX_XMM14(%rdx), %xmm14
+    movups  CTX_XMM15(%rdx), %xmm15
+    movq    CTX_RBX(%rdx), %rbx
+    movq    CTX_RBP(%rdx), %rbp
+    movq    CTX_RDI(%rdx), %rdi
+    movq    CTX_RSI(%rdx), %rsi
+    movq    CTX_R12(%rdx), %r12
+    movq    CTX_R13(%rdx), %r13
+    movq    CTX_R14(%rdx), %r14
+    movq    CTX_R15(%rdx), %r15
+    movq    CTX_RSP(%rdx), %rsp
     // pop + indirect jmp instead of ret: the return-stack buffer would predict
     // this thread's last call, on the other stack, and miss on every switch.
     popq    %r8
@@ -133,8 +145,8 @@ FUNC_ENTRY cem_swapcontext_value
 FUNC_END cem_swapcontext_value
 FUNC_END cem_swapcontext
 
-// Entry trampoline of a fresh context. cem_makecontext builds this frame at the
-// 16-byte aligned stack top T:
+// Entry trampoline of a fresh context. cem_makecontext builds this frame (Rust
+// `InitialFrame`) at the 16-byte aligned stack top T:
 //   T-16  0                       fake return address: ends every stack walk
 //   T-48  32 bytes                shadow (home) space of this frame's callees
 //   T-56  &cem_ctx_x86_64_win64_start   popped by the first switch
@@ -185,42 +197,31 @@ FUNC_END cem_context_trap
 // live nonvolatile ones. Internal convention (not the Microsoft one): rdi
 // carries the value, rdx the link block.
 //
-// Frame a suspended side leaves on its own stack, at its saved sp (72 bytes):
-//   +0   MXCSR (4), x87 control word (2), unused (2)
-//   +8   rbx
-//   +16  rbp
-//   +24  TEB StackBase, StackLimit, DeallocationStack, ExceptionList,
-//        GuaranteedStackBytes (5 slots of 8 bytes)
-//   +64  where it continues (for the parent: the return address of its call)
-// The link block (32 bytes, on the coroutine stack) holds the parent's sp at
-// +0 while the coroutine runs, the coroutine's sp at +8 while suspended, and
-// at +16 a byte that is nonzero when the coroutine keeps its own MXCSR/x87
-// control word (the default; see x86_64_sysv.s). The TEB fields are always
+// A suspended side leaves a CoroutineFrame (table above) at its saved sp; the
+// link block (Rust `CoroutineLink`) is as in x86_64_sysv.s: LINK_PARENT_SP,
+// LINK_COROUTINE_SP, and LINK_FP_CONTROL, nonzero when the coroutine keeps its
+// own MXCSR/x87 control word (the default). The TEB fields are always
 // switched: they are what makes exceptions and stack probes work.
 
-// In: rdi = value for the coroutine, rdx = link block. Entered by `call`.
+// In: rdi = value for the coroutine, rdx = link block. Entered by `call`, which
+// pushed the parent frame's FRAME_RESUME.
 FUNC_BEGIN cem_ctx_x86_64_win64_resume
     .seh_proc cem_ctx_x86_64_win64_resume
-    subq    $64, %rsp
-    .seh_stackalloc 64
+    subq    $FRAME_RESUME, %rsp
+    .seh_stackalloc FRAME_RESUME
     .seh_endprologue
-    movq    %rbx, 8(%rsp)
-    movq    %rbp, 16(%rsp)
-    movq    %gs:0x30, %r10
-    SAVE_TEB_STACK %r10, %rsp, 24, %rax, %eax
-    movq    8(%rdx), %rsi
-    movq    %rsp, 0(%rdx)
-.if CEM_FP_STATE
-    cmpb    $0, 16(%rdx)
-    je      3f
-    SWITCH_FP_CONTROL 0(%rsp), 4(%rsp), 0(%rsi), 4(%rsi)
-3:
-.endif
-    LOAD_TEB_STACK %r10, %rsi, 24, %rax, %eax
-    movq    8(%rsi), %rbx
-    movq    16(%rsi), %rbp
-    movq    64(%rsi), %rcx
-    leaq    72(%rsi), %rsp
+    movq    %rbx, FRAME_RBX(%rsp)
+    movq    %rbp, FRAME_RBP(%rsp)
+    movq    %gs:TEB_SELF, %r10
+    SAVE_TEB_STACK %r10, %rsp, FRAME_TEB, %rax, %eax
+    movq    LINK_COROUTINE_SP(%rdx), %rsi
+    movq    %rsp, LINK_PARENT_SP(%rdx)
+    COROUTINE_FP_CONTROL %rdx, %rsp, %rsi
+    LOAD_TEB_STACK %r10, %rsi, FRAME_TEB, %rax, %eax
+    movq    FRAME_RBX(%rsi), %rbx
+    movq    FRAME_RBP(%rsi), %rbp
+    movq    FRAME_RESUME(%rsi), %rcx
+    leaq    FRAME_SIZE(%rsi), %rsp
     // Not ret: the RSB top is our caller's return address, which suspend's
     // ret will consume.
     jmpq    *%rcx
@@ -232,30 +233,27 @@ FUNC_END cem_ctx_x86_64_win64_resume
 FUNC_BEGIN cem_ctx_x86_64_win64_suspend
     .seh_proc cem_ctx_x86_64_win64_suspend
     .seh_endprologue
-    pushq   %rax
-    subq    $64, %rsp
-    movq    %rbx, 8(%rsp)
-    movq    %rbp, 16(%rsp)
-    movq    %gs:0x30, %r10
-    SAVE_TEB_STACK %r10, %rsp, 24, %rax, %eax
-    movq    %rsp, 8(%rdx)
-    movq    0(%rdx), %rsi
-.if CEM_FP_STATE
-    cmpb    $0, 16(%rdx)
-    je      3f
-    SWITCH_FP_CONTROL 0(%rsp), 4(%rsp), 0(%rsi), 4(%rsi)
-3:
-.endif
-    LOAD_TEB_STACK %r10, %rsi, 24, %rax, %eax
-    movq    8(%rsi), %rbx
-    movq    16(%rsi), %rbp
-    leaq    64(%rsi), %rsp
+    subq    $FRAME_SIZE, %rsp
+    movq    %rax, FRAME_RESUME(%rsp)
+    movq    %rbx, FRAME_RBX(%rsp)
+    movq    %rbp, FRAME_RBP(%rsp)
+    movq    %gs:TEB_SELF, %r10
+    SAVE_TEB_STACK %r10, %rsp, FRAME_TEB, %rax, %eax
+    movq    %rsp, LINK_COROUTINE_SP(%rdx)
+    movq    LINK_PARENT_SP(%rdx), %rsi
+    COROUTINE_FP_CONTROL %rdx, %rsp, %rsi
+    LOAD_TEB_STACK %r10, %rsi, FRAME_TEB, %rax, %eax
+    movq    FRAME_RBX(%rsi), %rbx
+    movq    FRAME_RBP(%rsi), %rbp
+    // The parent's FRAME_RESUME is the return address of its resume call.
+    leaq    FRAME_RESUME(%rsi), %rsp
     retq
     .seh_endproc
 FUNC_END cem_ctx_x86_64_win64_suspend
 
-// First code of a Rust coroutine. The initial frame "continues" here with
-// rsp 16-byte aligned and a zero qword at [rsp] (the end-of-walk slot),
+// First code of a Rust coroutine. Its initial CoroutineFrame (Rust
+// `InitialCoroutineFrame`) "continues" here with rsp 16-byte aligned and a
+// zero qword at [rsp] (the end-of-walk slot),
 // rbx = the coroutine's data block (first word: its entry function), rbp = 0,
 // rdi = the first resume value. Its prologue really runs: it allocates the
 // callee's 32-byte home space, and the unwind info that describes it lets

@@ -48,6 +48,7 @@ use core::mem::{align_of, size_of, ManuallyDrop};
 use core::ptr;
 
 use crate::arch::native;
+use crate::context::aligned_stack_top;
 use crate::{MakeContextError, Stack};
 
 /// What [`Coroutine::resume`] returns: the coroutine suspended with a value,
@@ -78,8 +79,8 @@ impl<Y, R> CoroutineResult<Y, R> {
     }
 }
 
-/// The link block at the top of the coroutine stack:
-/// `[resumer sp, coroutine sp, FP-control flag, unused]`.
+/// The link block at the top of the coroutine stack (resumer sp, coroutine sp,
+/// FP-control flag; see `arch::CoroutineLink`).
 type Link = crate::arch::CoroutineLink;
 
 /// Start of the stack's data block, the same for every closure type: the
@@ -337,14 +338,11 @@ impl<'f, I, Y, R, S: Stack> Coroutine<'f, I, Y, R, S> {
         F: FnOnce(I, &Yielder<I, Y>) -> R + 'f,
     {
         let (base, size) = stack.region();
-        if base.is_null() || size == 0 {
+        if size == 0 {
             return Err(MakeContextError::NullStack);
         }
         let base = base as usize;
-        let end = base
-            .checked_add(size)
-            .ok_or(MakeContextError::StackOverflowsAddressSpace)?;
-        let top = end & !15;
+        let top = aligned_stack_top(base, size)?;
         let align = align_of::<Data<F>>().max(16);
         let data_size = size_of::<Data<F>>();
         let data = top
@@ -365,7 +363,11 @@ impl<'f, I, Y, R, S: Stack> Coroutine<'f, I, Y, R, S> {
                 closure: ManuallyDrop::new(f),
             });
             let sp = native::init_coroutine(base, top, data, data);
-            link.write([0, sp, usize::from(options.fp_control), 0]);
+            link.write(Link {
+                parent_sp: 0,
+                coroutine_sp: sp,
+                fp_control: options.fp_control,
+            });
         }
         Ok(Coroutine {
             stack: ManuallyDrop::new(stack),

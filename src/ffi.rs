@@ -2,9 +2,13 @@
 //! cbindgen). Source-compatible with the Cem runtime's `runtime/context.h`:
 //! same type, field names, layout, macros and the two functions, plus a
 //! checked variant of `cem_makecontext` with error codes.
+//!
+//! A leaf over [`crate::context`]: the checks and the work happen there, this
+//! file only turns them into C functions, status codes and constants.
 
 use core::ffi::{c_char, c_int, c_void};
 
+use crate::context::{make_context, make_context_with_arg, trap, MakeContextError};
 use crate::Context;
 
 /// Cem's initial strand stack size, in bytes (1 MiB). Kept for source
@@ -42,41 +46,26 @@ pub const CEM_ERR_STACK_OVERFLOW: c_int = -5;
 /// Less than `CEM_CTX_MIN_STACK_SIZE` bytes remain once the top is aligned.
 pub const CEM_ERR_STACK_TOO_SMALL: c_int = -6;
 
-extern "C" {
-    /// Saves the calling context's callee-saved state into `save_ctx` and
-    /// resumes `restore_ctx`; returns when another switch resumes `save_ctx`.
-    ///
-    /// Saved state is the platform ABI's callee-saved set (see
-    /// `cem_context_t`), including the FP control state the ABI makes
-    /// callee-saved (MXCSR and x87 control word on x86-64). `save_ctx ==
-    /// restore_ctx` is allowed and returns at once.
-    ///
-    /// Unchecked (this is the hot path): both pointers must be valid and
-    /// 8-byte aligned, and `restore_ctx` must come from `cem_makecontext` or
-    /// a switch away from a context still suspended, whose stack is alive. A
-    /// context runs on at most one thread at a time. Implemented in assembly
-    /// (`asm/`).
-    pub fn cem_swapcontext(save_ctx: *mut Context, restore_ctx: *const Context);
+// The MakeContextError discriminants are these codes; both must agree.
+static_assertions::const_assert_eq!(CEM_ERR_NULL_CONTEXT, MakeContextError::NullContext.code());
+static_assertions::const_assert_eq!(
+    CEM_ERR_MISALIGNED_CONTEXT,
+    MakeContextError::MisalignedContext.code()
+);
+static_assertions::const_assert_eq!(CEM_ERR_NULL_FUNCTION, MakeContextError::NullFunction.code());
+static_assertions::const_assert_eq!(CEM_ERR_NULL_STACK, MakeContextError::NullStack.code());
+static_assertions::const_assert_eq!(
+    CEM_ERR_STACK_OVERFLOW,
+    MakeContextError::StackOverflowsAddressSpace.code()
+);
+static_assertions::const_assert_eq!(
+    CEM_ERR_STACK_TOO_SMALL,
+    MakeContextError::StackTooSmall.code()
+);
 
-    /// `cem_swapcontext` that also hands `value` to the resumed side and
-    /// returns the value handed back by whoever resumes `save_ctx` later
-    /// (Boost.Context's transfer). The resumed side sees `value` as the return
-    /// value of its own suspended `cem_swapcontext_value` call; a side
-    /// suspended in plain `cem_swapcontext` does not see it. Same contract and
-    /// cost as `cem_swapcontext` (one extra register move).
-    pub fn cem_swapcontext_value(
-        save_ctx: *mut Context,
-        restore_ctx: *const Context,
-        value: *mut c_void,
-    ) -> *mut c_void;
-
-    /// The named trap where a context stops when both its entry function and
-    /// its `return_func` have returned (or `return_func` was NULL), and where
-    /// `cem_makecontext` stops on invalid arguments. Executes `ud2` (x86-64:
-    /// SIGILL, or EXCEPTION_ILLEGAL_INSTRUCTION on Windows) or `brk #0xc0de`
-    /// (AArch64, SIGTRAP); never returns.
-    pub fn cem_context_trap() -> !;
-}
+/// The switch itself and the trap, defined by each ABI's `asm/` source and
+/// declared (with their contracts) in `src/arch/mod.rs`.
+pub use crate::arch::{cem_context_trap, cem_swapcontext, cem_swapcontext_value};
 
 /// Checks the arguments, then initialises `ctx` so that the first
 /// `cem_swapcontext` into it runs `func` on the given stack.
@@ -111,7 +100,7 @@ pub unsafe extern "C" fn cem_makecontext_checked(
     return_func: Option<unsafe extern "C" fn()>,
 ) -> c_int {
     // SAFETY: forwarded to the caller.
-    match unsafe { crate::make_context(ctx, stack_base, stack_size, func, return_func) } {
+    match unsafe { make_context(ctx, stack_base, stack_size, func, return_func) } {
         Ok(()) => CEM_OK,
         Err(e) => e.code(),
     }
@@ -133,9 +122,7 @@ pub unsafe extern "C" fn cem_makecontext_with_arg(
     return_func: Option<unsafe extern "C" fn()>,
 ) -> c_int {
     // SAFETY: forwarded to the caller.
-    match unsafe {
-        crate::make_context_with_arg(ctx, stack_base, stack_size, func, arg, return_func)
-    } {
+    match unsafe { make_context_with_arg(ctx, stack_base, stack_size, func, arg, return_func) } {
         Ok(()) => CEM_OK,
         Err(e) => e.code(),
     }
@@ -159,7 +146,7 @@ pub unsafe extern "C" fn cem_makecontext(
     // SAFETY: forwarded to the caller.
     if unsafe { cem_makecontext_checked(ctx, stack_base, stack_size, func, return_func) } != CEM_OK
     {
-        crate::trap();
+        trap();
     }
 }
 
@@ -168,7 +155,7 @@ pub unsafe extern "C" fn cem_makecontext(
 /// the caller must not free it.
 #[no_mangle]
 pub extern "C" fn cem_strerror(status: c_int) -> *const c_char {
-    let msg = match crate::MakeContextError::from_code(status) {
+    let msg = match MakeContextError::from_code(status) {
         Some(e) => e.message(),
         None if status == CEM_OK => c"success",
         None => c"unknown status",

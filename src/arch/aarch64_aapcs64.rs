@@ -1,14 +1,30 @@
 //! AArch64 AAPCS64 (Linux, macOS, bare metal): saved-state layout and
 //! initial frame. The switch itself is `asm/aarch64_aapcs64.s`.
 
-use core::arch::global_asm;
+use core::mem::{offset_of, size_of};
+
 use static_assertions::{assert_eq_align, assert_eq_size, const_assert_eq};
 
-global_asm!(
-    object_format_prelude!(),
-    fp_state_flag!(),
-    include_str!("../../asm/aarch64_aapcs64.s"),
-    object_format_epilogue!(),
+use super::CoroutineLink;
+
+abi_global_asm!(
+    sources: [include_str!("../../asm/aarch64_aapcs64.s")],
+    names: [
+        CTX_X19 = offset_of!(Context, x19),
+        CTX_X21 = offset_of!(Context, x21),
+        CTX_X23 = offset_of!(Context, x23),
+        CTX_X25 = offset_of!(Context, x25),
+        CTX_X27 = offset_of!(Context, x27),
+        CTX_X29 = offset_of!(Context, x29),
+        CTX_SP = offset_of!(Context, sp),
+        CTX_D8 = offset_of!(Context, d8),
+        CTX_D10 = offset_of!(Context, d10),
+        CTX_D12 = offset_of!(Context, d12),
+        CTX_D14 = offset_of!(Context, d14),
+        FRAME_X29 = offset_of!(CoroutineFrame, x29),
+        FRAME_X19 = offset_of!(CoroutineFrame, x19),
+        FRAME_SIZE = size_of::<CoroutineFrame>(),
+    ],
 );
 
 /// Saved callee-saved state of a suspended context: the Cem runtime's ARM64
@@ -64,13 +80,45 @@ pub struct Context {
 
 assert_eq_size!(Context, [u8; 168]);
 assert_eq_align!(Context, u64);
-const_assert_eq!(core::mem::offset_of!(Context, x19), 0);
-const_assert_eq!(core::mem::offset_of!(Context, x28), 72);
-const_assert_eq!(core::mem::offset_of!(Context, x29), 80);
-const_assert_eq!(core::mem::offset_of!(Context, x30), 88);
-const_assert_eq!(core::mem::offset_of!(Context, sp), 96);
-const_assert_eq!(core::mem::offset_of!(Context, d8), 104);
-const_assert_eq!(core::mem::offset_of!(Context, d15), 160);
+// Cem's layout, which C code compiled against Cem's header relies on.
+const_assert_eq!(offset_of!(Context, x19), 0);
+const_assert_eq!(offset_of!(Context, x20), 8);
+const_assert_eq!(offset_of!(Context, x21), 16);
+const_assert_eq!(offset_of!(Context, x22), 24);
+const_assert_eq!(offset_of!(Context, x23), 32);
+const_assert_eq!(offset_of!(Context, x24), 40);
+const_assert_eq!(offset_of!(Context, x25), 48);
+const_assert_eq!(offset_of!(Context, x26), 56);
+const_assert_eq!(offset_of!(Context, x27), 64);
+const_assert_eq!(offset_of!(Context, x28), 72);
+const_assert_eq!(offset_of!(Context, x29), 80);
+const_assert_eq!(offset_of!(Context, x30), 88);
+const_assert_eq!(offset_of!(Context, sp), 96);
+const_assert_eq!(offset_of!(Context, d8), 104);
+const_assert_eq!(offset_of!(Context, d9), 112);
+const_assert_eq!(offset_of!(Context, d10), 120);
+const_assert_eq!(offset_of!(Context, d11), 128);
+const_assert_eq!(offset_of!(Context, d12), 136);
+const_assert_eq!(offset_of!(Context, d13), 144);
+const_assert_eq!(offset_of!(Context, d14), 152);
+const_assert_eq!(offset_of!(Context, d15), 160);
+// The switch moves registers in pairs (stp/ldp at the first one's offset).
+const_assert_eq!(offset_of!(Context, x20), offset_of!(Context, x19) + 8);
+const_assert_eq!(offset_of!(Context, x22), offset_of!(Context, x21) + 8);
+const_assert_eq!(offset_of!(Context, x24), offset_of!(Context, x23) + 8);
+const_assert_eq!(offset_of!(Context, x26), offset_of!(Context, x25) + 8);
+const_assert_eq!(offset_of!(Context, x28), offset_of!(Context, x27) + 8);
+const_assert_eq!(offset_of!(Context, x30), offset_of!(Context, x29) + 8);
+const_assert_eq!(offset_of!(Context, d9), offset_of!(Context, d8) + 8);
+const_assert_eq!(offset_of!(Context, d11), offset_of!(Context, d10) + 8);
+const_assert_eq!(offset_of!(Context, d13), offset_of!(Context, d12) + 8);
+const_assert_eq!(offset_of!(Context, d15), offset_of!(Context, d14) + 8);
+
+/// The saved stack pointer of a suspended context (`CEM_CONTEXT_GET_SP`).
+#[inline(always)]
+pub(crate) fn saved_sp(ctx: &Context) -> usize {
+    ctx.sp as usize
+}
 
 /// Alignment AAPCS64 requires of sp at every public interface (§6.4.5.1).
 pub const STACK_ALIGN: usize = 16;
@@ -116,6 +164,29 @@ pub(crate) unsafe fn init(
 
 // ------------------------------------------------ Rust coroutine fast path
 
+/// The frame a suspended side of a Rust coroutine leaves at its saved sp
+/// (names `FRAME_*` in the assembly). 32 bytes, 16-byte aligned.
+///
+/// | offset | size | field | contents |
+/// |-------:|-----:|-------|----------|
+/// | 0 | 8 | `x29` | frame pointer (fresh coroutine: 0) |
+/// | 8 | 8 | `resume` | where it continues; right after `x29` for one `stp`/`ldp` |
+/// | 16 | 8 | `x19` | x19 (fresh coroutine: its data block) |
+/// | 24 | 8 | `_unused` | keeps sp 16-byte aligned |
+#[repr(C, align(16))]
+pub(crate) struct CoroutineFrame {
+    x29: u64,
+    resume: u64,
+    x19: u64,
+    _unused: u64,
+}
+
+assert_eq_size!(CoroutineFrame, [u8; 32]);
+const_assert_eq!(offset_of!(CoroutineFrame, x29), 0);
+const_assert_eq!(offset_of!(CoroutineFrame, resume), 8);
+const_assert_eq!(offset_of!(CoroutineFrame, x19), 16);
+const_assert_eq!(offset_of!(CoroutineFrame, _unused), 24);
+
 extern "C" {
     fn cem_ctx_aarch64_aapcs64_resume();
     fn cem_ctx_aarch64_aapcs64_suspend();
@@ -128,22 +199,22 @@ extern "C" {
 /// start trampoline with sp = `frame_top`.
 ///
 /// # Safety
-/// `frame_top - 32 .. frame_top` must be writable memory of the coroutine stack.
+/// `frame_top - size_of::<CoroutineFrame>() .. frame_top` (32 bytes) must be
+/// writable memory of the coroutine stack.
 pub(crate) unsafe fn init_coroutine(
     _base: usize,
     _top: usize,
     frame_top: usize,
     data: usize,
 ) -> usize {
-    let sp = frame_top - 32;
-    let frame = sp as *mut u64;
-    frame.write(0);
-    frame
-        .add(1)
-        .write(cem_ctx_aarch64_aapcs64_coroutine_start as *const () as u64);
-    frame.add(2).write(data as u64);
-    frame.add(3).write(0);
-    sp
+    let frame = (frame_top - size_of::<CoroutineFrame>()) as *mut CoroutineFrame;
+    frame.write(CoroutineFrame {
+        x29: 0,
+        resume: cem_ctx_aarch64_aapcs64_coroutine_start as *const () as u64,
+        x19: data as u64,
+        _unused: 0,
+    });
+    frame as usize
 }
 
 /// The registers the asm declares clobbered besides `clobber_abi("C")`:
@@ -185,7 +256,7 @@ macro_rules! coroutine_switch_asm {
 /// # Safety
 /// `link` belongs to a suspended (or fresh) coroutine whose stack is alive.
 #[inline(always)]
-pub(crate) unsafe fn coroutine_resume(link: *mut super::CoroutineLink, value: usize) -> usize {
+pub(crate) unsafe fn coroutine_resume(link: *mut CoroutineLink, value: usize) -> usize {
     // SAFETY: the callee saves x19, x29 and x30; the rest is declared clobbered.
     unsafe { coroutine_switch_asm!("bl {target}"; cem_ctx_aarch64_aapcs64_resume, value, link) }
 }
@@ -197,7 +268,7 @@ pub(crate) unsafe fn coroutine_resume(link: *mut super::CoroutineLink, value: us
 /// # Safety
 /// Must run on the coroutine whose link block is `link`.
 #[inline(always)]
-pub(crate) unsafe fn coroutine_suspend(link: *mut super::CoroutineLink, value: usize) -> usize {
+pub(crate) unsafe fn coroutine_suspend(link: *mut CoroutineLink, value: usize) -> usize {
     // SAFETY: as in coroutine_resume.
     unsafe {
         coroutine_switch_asm!(

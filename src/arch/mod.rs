@@ -1,4 +1,37 @@
-//! Per-ABI glue and the one object-format layer shared by every `asm/` source.
+//! Per-ABI glue: the contract every ABI module fulfils, and the one
+//! object-format layer shared by every `asm/` source.
+//!
+//! # The per-ABI contract
+//!
+//! One module per ABI (`x86_64_sysv`, `x86_64_win64`, `aarch64_aapcs64`), chosen
+//! for the target and re-exported as `native`, provides:
+//!
+//! | item | what it is |
+//! |------|------------|
+//! | `Context` | `#[repr(C)]` saved state of a suspended context: `cem_context_t` in C; every field offset asserted |
+//! | `STACK_ALIGN`, `MIN_STACK_SIZE` | stack-pointer alignment at calls, smallest stack `make_context` accepts (bytes) |
+//! | `init(base, top, func, arg, ret_func, trap) -> Context` | the initial frame of a fresh C-shaped context |
+//! | `saved_sp(&Context) -> usize` | the saved stack pointer (`CEM_CONTEXT_GET_SP`) |
+//! | `CoroutineFrame` | `#[repr(C)]` frame the asymmetric fast path leaves at a suspended side's saved sp |
+//! | `init_coroutine(base, top, frame_top, data) -> usize` | writes a fresh coroutine's `CoroutineFrame`, returns its sp |
+//! | `coroutine_resume(link, value)`, `coroutine_suspend(link, value)` | the fast path's two halves, inline asm at the call sites |
+//! | `prefetch(addr)` | a cache hint that never faults |
+//!
+//! and its `asm/` source defines `cem_swapcontext`, `cem_swapcontext_value`,
+//! `cem_context_trap` (declared here, once) and the internal
+//! `cem_ctx_<abi>_{start,resume,suspend,coroutine_start}`.
+//!
+//! # Offsets have one definition
+//!
+//! The Rust structs are the source of every offset. `abi_global_asm!` turns a
+//! list of `NAME = offset_of!(...)` pairs into `.set NAME, <value>` lines ahead
+//! of the ABI's assembly, which uses only those names (`CTX_RBX(%rdi)`,
+//! `[x0, #CTX_X19]`). The link block's names (`LINK_*`, from
+//! `CoroutineLink`) are added for every ABI. Because `global_asm!` reads
+//! `{` and `}` as operand placeholders, the `asm/` sources contain neither
+//! (write `{{` and `}}` where an instruction needs a brace).
+//!
+//! # Object formats
 //!
 //! Each ABI has exactly one assembly source in `asm/`. What differs between
 //! object formats is confined to the GAS macros defined here and prepended to
@@ -147,10 +180,108 @@ macro_rules! fp_state_flag {
     };
 }
 
-/// The link block at the top of a Rust coroutine's stack, read by the
-/// asymmetric switch in `asm/`: resumer sp, coroutine sp, FP-control flag
-/// (nonzero: the coroutine keeps its own MXCSR/x87 CW), unused.
-pub(crate) type CoroutineLink = [usize; 4];
+/// One ABI's `global_asm!` block: the object-format prelude, the FP-state
+/// flag, a `.set NAME, value` line for every named offset (the link block's
+/// `LINK_*` names included), the assembly sources, and the epilogue.
+///
+/// ```text
+/// abi_global_asm!(
+///     sources: [include_str!("../../asm/abi.s")],
+///     names: [CTX_RBX = offset_of!(Context, rbx), ...],
+///     options(att_syntax)
+/// );
+/// ```
+macro_rules! abi_global_asm {
+    (
+        sources: [$($source:expr),+ $(,)?],
+        names: [$($name:ident = $value:expr),* $(,)?]
+        $(, options($($option:ident),*))? $(,)?
+    ) => {
+        core::arch::global_asm!(
+            object_format_prelude!(),
+            fp_state_flag!(),
+            ".set LINK_PARENT_SP, {link_parent_sp}",
+            ".set LINK_COROUTINE_SP, {link_coroutine_sp}",
+            ".set LINK_FP_CONTROL, {link_fp_control}",
+            $(concat!(".set ", stringify!($name), ", {", stringify!($name), "}"),)*
+            $($source,)+
+            object_format_epilogue!(),
+            link_parent_sp = const core::mem::offset_of!($crate::arch::CoroutineLink, parent_sp),
+            link_coroutine_sp = const core::mem::offset_of!($crate::arch::CoroutineLink, coroutine_sp),
+            link_fp_control = const core::mem::offset_of!($crate::arch::CoroutineLink, fp_control),
+            $($name = const $value,)*
+            $(options($($option),*))?
+        );
+    };
+}
+
+/// The link block at the top of a Rust coroutine's stack, shared by the two
+/// halves of the asymmetric switch (names `LINK_*` in the assembly).
+///
+/// 32 bytes on 64-bit targets, 16-byte aligned, so that the data block below
+/// it keeps the stack top's alignment.
+///
+/// | offset | size | field | contents |
+/// |-------:|-----:|-------|----------|
+/// | 0 | 8 | `parent_sp` | the resumer's sp while the coroutine runs |
+/// | 8 | 8 | `coroutine_sp` | the coroutine's sp while it is suspended |
+/// | 16 | 1 | `fp_control` | nonzero: the coroutine keeps its own FP control state (MXCSR/x87 CW) |
+#[repr(C, align(16))]
+pub(crate) struct CoroutineLink {
+    /// Saved sp of the side that resumed the coroutine.
+    pub parent_sp: usize,
+    /// Saved sp of the suspended coroutine (its `CoroutineFrame`).
+    pub coroutine_sp: usize,
+    /// Whether the switch swaps the FP control state (`Options::fp_control`).
+    pub fp_control: bool,
+}
+
+static_assertions::const_assert_eq!(core::mem::offset_of!(CoroutineLink, parent_sp), 0);
+static_assertions::const_assert_eq!(
+    core::mem::offset_of!(CoroutineLink, coroutine_sp),
+    core::mem::size_of::<usize>()
+);
+static_assertions::const_assert_eq!(
+    core::mem::offset_of!(CoroutineLink, fp_control),
+    2 * core::mem::size_of::<usize>()
+);
+static_assertions::const_assert_eq!(core::mem::size_of::<CoroutineLink>() % 16, 0);
+
+extern "C" {
+    /// Saves the calling context's callee-saved state into `save_ctx` and
+    /// resumes `restore_ctx`; returns when another switch resumes `save_ctx`.
+    ///
+    /// Saved state is the platform ABI's callee-saved set (see
+    /// `cem_context_t`), including the FP control state the ABI makes
+    /// callee-saved (MXCSR and x87 control word on x86-64). `save_ctx ==
+    /// restore_ctx` is allowed and returns at once.
+    ///
+    /// Unchecked (this is the hot path): both pointers must be valid and
+    /// 8-byte aligned, and `restore_ctx` must come from `cem_makecontext` or
+    /// a switch away from a context still suspended, whose stack is alive. A
+    /// context runs on at most one thread at a time. Implemented in assembly
+    /// (`asm/`).
+    pub fn cem_swapcontext(save_ctx: *mut native::Context, restore_ctx: *const native::Context);
+
+    /// `cem_swapcontext` that also hands `value` to the resumed side and
+    /// returns the value handed back by whoever resumes `save_ctx` later
+    /// (Boost.Context's transfer). The resumed side sees `value` as the return
+    /// value of its own suspended `cem_swapcontext_value` call; a side
+    /// suspended in plain `cem_swapcontext` does not see it. Same contract and
+    /// cost as `cem_swapcontext` (one extra register move).
+    pub fn cem_swapcontext_value(
+        save_ctx: *mut native::Context,
+        restore_ctx: *const native::Context,
+        value: *mut core::ffi::c_void,
+    ) -> *mut core::ffi::c_void;
+
+    /// The named trap where a context stops when both its entry function and
+    /// its `return_func` have returned (or `return_func` was NULL), and where
+    /// `cem_makecontext` stops on invalid arguments. Executes `ud2` (x86-64:
+    /// SIGILL, or EXCEPTION_ILLEGAL_INSTRUCTION on Windows) or `brk #0xc0de`
+    /// (AArch64, SIGTRAP); never returns.
+    pub fn cem_context_trap() -> !;
+}
 
 #[cfg(target_arch = "x86_64")]
 #[macro_use]

@@ -35,18 +35,11 @@ pub(crate) fn prefetch(addr: usize) {
     };
 }
 
-/// The prelude both x86-64 `global_asm!` blocks start with: the object-format
-/// layer, the FP-state flag, and the shared macros of `asm/x86_64_common.s`.
-macro_rules! x86_64_global_asm {
-    ($abi_source:literal) => {
-        core::arch::global_asm!(
-            object_format_prelude!(),
-            fp_state_flag!(),
-            include_str!("../../asm/x86_64_common.s"),
-            include_str!($abi_source),
-            ".purgem SWITCH_FP_CONTROL",
-            object_format_epilogue!(),
-            options(att_syntax)
-        );
+/// Purges the macros of `asm/x86_64_common.s` after an ABI's source (the
+/// last of `abi_global_asm!`'s `sources`), as `object_format_epilogue!` does
+/// for the object-format macros.
+macro_rules! x86_64_common_epilogue {
+    () => {
+        ".purgem SWITCH_FP_CONTROL\n.purgem COROUTINE_FP_CONTROL\n"
     };
 }

@@ -1,12 +1,39 @@
 //! x86-64 System V psABI (Linux, macOS, bare metal): saved-state layout and
 //! initial frame. The switch itself is `asm/x86_64_sysv.s`.
 
+use core::mem::{offset_of, size_of};
+
 use static_assertions::{assert_eq_align, assert_eq_size, const_assert_eq};
 
 use super::x86_64_common::current_fp_control;
 pub(crate) use super::x86_64_common::prefetch;
+use super::CoroutineLink;
 
-x86_64_global_asm!("../../asm/x86_64_sysv.s");
+abi_global_asm!(
+    sources: [
+        include_str!("../../asm/x86_64_common.s"),
+        include_str!("../../asm/x86_64_sysv.s"),
+        x86_64_common_epilogue!(),
+    ],
+    names: [
+        CTX_RBX = offset_of!(Context, rbx),
+        CTX_RBP = offset_of!(Context, rbp),
+        CTX_R12 = offset_of!(Context, r12),
+        CTX_R13 = offset_of!(Context, r13),
+        CTX_R14 = offset_of!(Context, r14),
+        CTX_R15 = offset_of!(Context, r15),
+        CTX_RSP = offset_of!(Context, rsp),
+        CTX_MXCSR = offset_of!(Context, mxcsr),
+        CTX_FCW = offset_of!(Context, _padding),
+        FRAME_MXCSR = offset_of!(CoroutineFrame, mxcsr),
+        FRAME_FCW = offset_of!(CoroutineFrame, fcw),
+        FRAME_RBX = offset_of!(CoroutineFrame, rbx),
+        FRAME_RBP = offset_of!(CoroutineFrame, rbp),
+        FRAME_RESUME = offset_of!(CoroutineFrame, resume),
+        FRAME_SIZE = size_of::<CoroutineFrame>(),
+    ],
+    options(att_syntax)
+);
 
 /// Saved callee-saved state of a suspended context: the Cem runtime's
 /// x86-64 `cem_context_t`, field for field.
@@ -61,15 +88,22 @@ pub struct Context {
 
 assert_eq_size!(Context, [u8; 64]);
 assert_eq_align!(Context, u64);
-const_assert_eq!(core::mem::offset_of!(Context, rbx), 0);
-const_assert_eq!(core::mem::offset_of!(Context, rbp), 8);
-const_assert_eq!(core::mem::offset_of!(Context, r12), 16);
-const_assert_eq!(core::mem::offset_of!(Context, r13), 24);
-const_assert_eq!(core::mem::offset_of!(Context, r14), 32);
-const_assert_eq!(core::mem::offset_of!(Context, r15), 40);
-const_assert_eq!(core::mem::offset_of!(Context, rsp), 48);
-const_assert_eq!(core::mem::offset_of!(Context, mxcsr), 56);
-const_assert_eq!(core::mem::offset_of!(Context, _padding), 60);
+// Cem's layout, which C code compiled against Cem's header relies on.
+const_assert_eq!(offset_of!(Context, rbx), 0);
+const_assert_eq!(offset_of!(Context, rbp), 8);
+const_assert_eq!(offset_of!(Context, r12), 16);
+const_assert_eq!(offset_of!(Context, r13), 24);
+const_assert_eq!(offset_of!(Context, r14), 32);
+const_assert_eq!(offset_of!(Context, r15), 40);
+const_assert_eq!(offset_of!(Context, rsp), 48);
+const_assert_eq!(offset_of!(Context, mxcsr), 56);
+const_assert_eq!(offset_of!(Context, _padding), 60);
+
+/// The saved stack pointer of a suspended context (`CEM_CONTEXT_GET_SP`).
+#[inline(always)]
+pub(crate) fn saved_sp(ctx: &Context) -> usize {
+    ctx.rsp as usize
+}
 
 /// Alignment the psABI requires of rsp before a `call` (§3.2.2).
 pub const STACK_ALIGN: usize = 16;
@@ -87,12 +121,21 @@ extern "C" {
     fn cem_ctx_x86_64_sysv_start();
 }
 
+/// What `init` writes at the top of a fresh stack: the address the first
+/// switch pops and jumps to. 8 bytes, just below the 16-byte aligned top, so
+/// that after the pop rsp is the top itself.
+#[repr(C)]
+struct InitialFrame {
+    entry: u64,
+}
+
 /// Builds the initial frame at `top` (16-byte aligned, `top - MIN_STACK_SIZE`
 /// writable) so that the first switch into the returned context runs the entry
 /// trampoline, which calls `func`, then `ret_func`, then `trap`.
 ///
 /// # Safety
-/// `top - 8 .. top` must be writable memory owned by the new context.
+/// `top - size_of::<InitialFrame>() .. top` (8 bytes) must be writable memory
+/// owned by the new context.
 pub(crate) unsafe fn init(
     _base: usize,
     top: usize,
@@ -101,9 +144,11 @@ pub(crate) unsafe fn init(
     ret_func: unsafe extern "C" fn(),
     trap: unsafe extern "C" fn() -> !,
 ) -> Context {
-    let slot = (top - 8) as *mut u64;
+    let frame = (top - size_of::<InitialFrame>()) as *mut InitialFrame;
     // The switch pops this as the resume address; after the pop rsp == top.
-    slot.write(cem_ctx_x86_64_sysv_start as *const () as u64);
+    frame.write(InitialFrame {
+        entry: cem_ctx_x86_64_sysv_start as *const () as u64,
+    });
     let (mxcsr, fcw) = current_fp_control();
     Context {
         rbx: func as u64,
@@ -112,13 +157,39 @@ pub(crate) unsafe fn init(
         r13: trap as usize as u64,
         r14: arg as u64,
         r15: 0,
-        rsp: slot as u64,
+        rsp: frame as u64,
         mxcsr,
         _padding: fcw,
     }
 }
 
 // ------------------------------------------------ Rust coroutine fast path
+
+/// The frame a suspended side of a Rust coroutine leaves at its saved sp
+/// (names `FRAME_*` in the assembly). 32 bytes, 16-byte aligned.
+///
+/// | offset | size | field | contents |
+/// |-------:|-----:|-------|----------|
+/// | 0 | 4 | `mxcsr` | MXCSR |
+/// | 4 | 4 | `fcw` | x87 control word in the low 16 bits |
+/// | 8 | 8 | `rbx` | rbx (fresh coroutine: its data block) |
+/// | 16 | 8 | `rbp` | rbp (fresh coroutine: 0) |
+/// | 24 | 8 | `resume` | where it continues; last, because resume's `call` pushes it |
+#[repr(C, align(16))]
+pub(crate) struct CoroutineFrame {
+    mxcsr: u32,
+    fcw: u32,
+    rbx: u64,
+    rbp: u64,
+    resume: u64,
+}
+
+assert_eq_size!(CoroutineFrame, [u8; 32]);
+const_assert_eq!(offset_of!(CoroutineFrame, mxcsr), 0);
+const_assert_eq!(offset_of!(CoroutineFrame, fcw), 4);
+const_assert_eq!(offset_of!(CoroutineFrame, rbx), 8);
+const_assert_eq!(offset_of!(CoroutineFrame, rbp), 16);
+const_assert_eq!(offset_of!(CoroutineFrame, resume), 24);
 
 extern "C" {
     fn cem_ctx_x86_64_sysv_resume();
@@ -133,23 +204,24 @@ extern "C" {
 /// `frame_top`.
 ///
 /// # Safety
-/// `frame_top - 32 .. frame_top` must be writable memory of the coroutine stack.
+/// `frame_top - size_of::<CoroutineFrame>() .. frame_top` (32 bytes) must be
+/// writable memory of the coroutine stack.
 pub(crate) unsafe fn init_coroutine(
     _base: usize,
     _top: usize,
     frame_top: usize,
     data: usize,
 ) -> usize {
-    let sp = frame_top - 32;
+    let frame = (frame_top - size_of::<CoroutineFrame>()) as *mut CoroutineFrame;
     let (mxcsr, fcw) = current_fp_control();
-    let frame = sp as *mut u64;
-    frame.write(u64::from(mxcsr) | (u64::from(fcw) << 32));
-    frame.add(1).write(data as u64);
-    frame.add(2).write(0);
-    frame
-        .add(3)
-        .write(cem_ctx_x86_64_sysv_coroutine_start as *const () as u64);
-    sp
+    frame.write(CoroutineFrame {
+        mxcsr,
+        fcw,
+        rbx: data as u64,
+        rbp: 0,
+        resume: cem_ctx_x86_64_sysv_coroutine_start as *const () as u64,
+    });
+    frame as usize
 }
 
 /// Inline asm for both directions: value in rdi, link block in rdx, r12-r15
@@ -177,7 +249,7 @@ macro_rules! coroutine_switch_asm {
 /// # Safety
 /// `link` belongs to a suspended (or fresh) coroutine whose stack is alive.
 #[inline(always)]
-pub(crate) unsafe fn coroutine_resume(link: *mut super::CoroutineLink, value: usize) -> usize {
+pub(crate) unsafe fn coroutine_resume(link: *mut CoroutineLink, value: usize) -> usize {
     // SAFETY: the callee saves rbx, rbp and the FP control state itself;
     // everything else it may change is declared clobbered.
     unsafe { coroutine_switch_asm!("call {target}"; cem_ctx_x86_64_sysv_resume, value, link) }
@@ -191,7 +263,7 @@ pub(crate) unsafe fn coroutine_resume(link: *mut super::CoroutineLink, value: us
 /// # Safety
 /// Must run on the coroutine whose link block is `link`.
 #[inline(always)]
-pub(crate) unsafe fn coroutine_suspend(link: *mut super::CoroutineLink, value: usize) -> usize {
+pub(crate) unsafe fn coroutine_suspend(link: *mut CoroutineLink, value: usize) -> usize {
     // SAFETY: as in coroutine_resume.
     unsafe {
         coroutine_switch_asm!(

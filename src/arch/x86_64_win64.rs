@@ -2,12 +2,105 @@
 //! the TEB fields that describe the current stack, and initial frame. The
 //! switch itself is `asm/x86_64_win64.s`.
 
+use core::mem::{offset_of, size_of};
+
 use static_assertions::{assert_eq_align, assert_eq_size, const_assert_eq};
 
 use super::x86_64_common::current_fp_control;
 pub(crate) use super::x86_64_common::prefetch;
+use super::CoroutineLink;
 
-x86_64_global_asm!("../../asm/x86_64_win64.s");
+abi_global_asm!(
+    sources: [
+        include_str!("../../asm/x86_64_common.s"),
+        include_str!("../../asm/x86_64_win64.s"),
+        x86_64_common_epilogue!(),
+    ],
+    names: [
+        CTX_RBX = offset_of!(Context, rbx),
+        CTX_RBP = offset_of!(Context, rbp),
+        CTX_RDI = offset_of!(Context, rdi),
+        CTX_RSI = offset_of!(Context, rsi),
+        CTX_R12 = offset_of!(Context, r12),
+        CTX_R13 = offset_of!(Context, r13),
+        CTX_R14 = offset_of!(Context, r14),
+        CTX_R15 = offset_of!(Context, r15),
+        CTX_RSP = offset_of!(Context, rsp),
+        CTX_MXCSR = offset_of!(Context, mxcsr),
+        CTX_FCW = offset_of!(Context, fpu_cw),
+        CTX_TEB = offset_of!(Context, stack_base),
+        CTX_XMM6 = offset_of!(Context, xmm6),
+        CTX_XMM7 = offset_of!(Context, xmm7),
+        CTX_XMM8 = offset_of!(Context, xmm8),
+        CTX_XMM9 = offset_of!(Context, xmm9),
+        CTX_XMM10 = offset_of!(Context, xmm10),
+        CTX_XMM11 = offset_of!(Context, xmm11),
+        CTX_XMM12 = offset_of!(Context, xmm12),
+        CTX_XMM13 = offset_of!(Context, xmm13),
+        CTX_XMM14 = offset_of!(Context, xmm14),
+        CTX_XMM15 = offset_of!(Context, xmm15),
+        TEB_SLOT_STACK_BASE = offset_of!(TebStack, stack_base),
+        TEB_SLOT_STACK_LIMIT = offset_of!(TebStack, stack_limit),
+        TEB_SLOT_DEALLOCATION = offset_of!(TebStack, deallocation_stack),
+        TEB_SLOT_EXCEPTION_LIST = offset_of!(TebStack, exception_list),
+        TEB_SLOT_GUARANTEED = offset_of!(TebStack, guaranteed_stack_bytes),
+        TEB_EXCEPTION_LIST = teb::EXCEPTION_LIST,
+        TEB_STACK_BASE = teb::STACK_BASE,
+        TEB_STACK_LIMIT = teb::STACK_LIMIT,
+        TEB_SELF = teb::SELF,
+        TEB_DEALLOCATION_STACK = teb::DEALLOCATION_STACK,
+        TEB_GUARANTEED_STACK_BYTES = teb::GUARANTEED_STACK_BYTES,
+        FRAME_MXCSR = offset_of!(CoroutineFrame, mxcsr),
+        FRAME_FCW = offset_of!(CoroutineFrame, fcw),
+        FRAME_RBX = offset_of!(CoroutineFrame, rbx),
+        FRAME_RBP = offset_of!(CoroutineFrame, rbp),
+        FRAME_TEB = offset_of!(CoroutineFrame, teb),
+        FRAME_RESUME = offset_of!(CoroutineFrame, resume),
+        FRAME_SIZE = size_of::<CoroutineFrame>(),
+    ],
+    options(att_syntax)
+);
+
+/// Offsets of the fields in the Thread Environment Block (x64) that describe
+/// the current stack, in bytes from the TEB's start (`gs:[0]` addresses it).
+/// `NT_TIB` is the TEB's first member (winnt.h); `DeallocationStack` and
+/// `GuaranteedStackBytes` are documented by their use in `SetThreadStackGuarantee`
+/// and the stack-overflow handling of ntdll (stable since Windows XP x64).
+mod teb {
+    /// `NT_TIB.ExceptionList`: head of the SEH chain (x86 heritage; Wine's
+    /// dispatcher still walks it).
+    pub(super) const EXCEPTION_LIST: usize = 0x00;
+    /// `NT_TIB.StackBase`: high end of the current stack.
+    pub(super) const STACK_BASE: usize = 0x08;
+    /// `NT_TIB.StackLimit`: low end of the committed stack.
+    pub(super) const STACK_LIMIT: usize = 0x10;
+    /// `NT_TIB.Self`: the TEB's own linear address.
+    pub(super) const SELF: usize = 0x30;
+    /// `TEB.DeallocationStack`: low end of the reserved stack.
+    pub(super) const DEALLOCATION_STACK: usize = 0x1478;
+    /// `TEB.GuaranteedStackBytes` (4 bytes): `SetThreadStackGuarantee`'s value.
+    pub(super) const GUARANTEED_STACK_BYTES: usize = 0x1748;
+}
+
+/// The TEB stack fields as the switch copies them, in both the `Context`
+/// (from `stack_base` on) and the `CoroutineFrame`. 40 bytes, 8-byte aligned
+/// (36 used).
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct TebStack {
+    stack_base: u64,
+    stack_limit: u64,
+    deallocation_stack: u64,
+    exception_list: u64,
+    guaranteed_stack_bytes: u32,
+}
+
+assert_eq_size!(TebStack, [u8; 40]);
+const_assert_eq!(offset_of!(TebStack, stack_base), 0);
+const_assert_eq!(offset_of!(TebStack, stack_limit), 8);
+const_assert_eq!(offset_of!(TebStack, deallocation_stack), 16);
+const_assert_eq!(offset_of!(TebStack, exception_list), 24);
+const_assert_eq!(offset_of!(TebStack, guaranteed_stack_bytes), 32);
 
 /// Saved nonvolatile state of a suspended context on Windows x64.
 ///
@@ -93,22 +186,57 @@ pub struct Context {
 
 assert_eq_size!(Context, [u8; 288]);
 assert_eq_align!(Context, u64);
-const_assert_eq!(core::mem::offset_of!(Context, rbx), 0);
-const_assert_eq!(core::mem::offset_of!(Context, rbp), 8);
-const_assert_eq!(core::mem::offset_of!(Context, rdi), 16);
-const_assert_eq!(core::mem::offset_of!(Context, rsi), 24);
-const_assert_eq!(core::mem::offset_of!(Context, r12), 32);
-const_assert_eq!(core::mem::offset_of!(Context, r15), 56);
-const_assert_eq!(core::mem::offset_of!(Context, rsp), 64);
-const_assert_eq!(core::mem::offset_of!(Context, mxcsr), 72);
-const_assert_eq!(core::mem::offset_of!(Context, fpu_cw), 76);
-const_assert_eq!(core::mem::offset_of!(Context, stack_base), 80);
-const_assert_eq!(core::mem::offset_of!(Context, stack_limit), 88);
-const_assert_eq!(core::mem::offset_of!(Context, deallocation_stack), 96);
-const_assert_eq!(core::mem::offset_of!(Context, exception_list), 104);
-const_assert_eq!(core::mem::offset_of!(Context, guaranteed_stack_bytes), 112);
-const_assert_eq!(core::mem::offset_of!(Context, xmm6), 128);
-const_assert_eq!(core::mem::offset_of!(Context, xmm15), 272);
+// Cem-ctx's Windows layout, which C code compiled against the header relies on.
+const_assert_eq!(offset_of!(Context, rbx), 0);
+const_assert_eq!(offset_of!(Context, rbp), 8);
+const_assert_eq!(offset_of!(Context, rdi), 16);
+const_assert_eq!(offset_of!(Context, rsi), 24);
+const_assert_eq!(offset_of!(Context, r12), 32);
+const_assert_eq!(offset_of!(Context, r13), 40);
+const_assert_eq!(offset_of!(Context, r14), 48);
+const_assert_eq!(offset_of!(Context, r15), 56);
+const_assert_eq!(offset_of!(Context, rsp), 64);
+const_assert_eq!(offset_of!(Context, mxcsr), 72);
+const_assert_eq!(offset_of!(Context, fpu_cw), 76);
+const_assert_eq!(offset_of!(Context, stack_base), 80);
+const_assert_eq!(offset_of!(Context, stack_limit), 88);
+const_assert_eq!(offset_of!(Context, deallocation_stack), 96);
+const_assert_eq!(offset_of!(Context, exception_list), 104);
+const_assert_eq!(offset_of!(Context, guaranteed_stack_bytes), 112);
+const_assert_eq!(offset_of!(Context, _reserved), 116);
+const_assert_eq!(offset_of!(Context, xmm6), 128);
+const_assert_eq!(offset_of!(Context, xmm7), 144);
+const_assert_eq!(offset_of!(Context, xmm8), 160);
+const_assert_eq!(offset_of!(Context, xmm9), 176);
+const_assert_eq!(offset_of!(Context, xmm10), 192);
+const_assert_eq!(offset_of!(Context, xmm11), 208);
+const_assert_eq!(offset_of!(Context, xmm12), 224);
+const_assert_eq!(offset_of!(Context, xmm13), 240);
+const_assert_eq!(offset_of!(Context, xmm14), 256);
+const_assert_eq!(offset_of!(Context, xmm15), 272);
+// The switch copies the TEB fields with TebStack's slot offsets from CTX_TEB.
+const_assert_eq!(
+    offset_of!(Context, stack_limit) - offset_of!(Context, stack_base),
+    offset_of!(TebStack, stack_limit)
+);
+const_assert_eq!(
+    offset_of!(Context, deallocation_stack) - offset_of!(Context, stack_base),
+    offset_of!(TebStack, deallocation_stack)
+);
+const_assert_eq!(
+    offset_of!(Context, exception_list) - offset_of!(Context, stack_base),
+    offset_of!(TebStack, exception_list)
+);
+const_assert_eq!(
+    offset_of!(Context, guaranteed_stack_bytes) - offset_of!(Context, stack_base),
+    offset_of!(TebStack, guaranteed_stack_bytes)
+);
+
+/// The saved stack pointer of a suspended context (`CEM_CONTEXT_GET_SP`).
+#[inline(always)]
+pub(crate) fn saved_sp(ctx: &Context) -> usize {
+    ctx.rsp as usize
+}
 
 /// Alignment the Microsoft x64 convention requires of rsp before a `call`.
 pub const STACK_ALIGN: usize = 16;
@@ -126,13 +254,44 @@ extern "C" {
     fn cem_ctx_x86_64_win64_start();
 }
 
+/// What `init` writes below the 16-byte aligned top `T` of a fresh stack:
+/// 56 bytes, from `T - 56` up.
+///
+/// | offset | size | field | contents |
+/// |-------:|-----:|-------|----------|
+/// | 0 | 8 | `entry` | the entry trampoline, popped by the first switch |
+/// | 8 | 32 | `home` | shadow (home) space of the trampoline's callees |
+/// | 40 | 16 | `end_of_walk` | a zero return address that ends every stack walk, and padding |
+#[repr(C)]
+struct InitialFrame {
+    entry: u64,
+    home: [u64; 4],
+    end_of_walk: [u64; 2],
+}
+
+assert_eq_size!(InitialFrame, [u8; 56]);
+const_assert_eq!(offset_of!(InitialFrame, home), 8);
+const_assert_eq!(offset_of!(InitialFrame, end_of_walk), 40);
+
+/// TEB values for a stack `[base, top)` that nothing ran on yet:
+/// StackBase = `top`, StackLimit and DeallocationStack = `base`,
+/// ExceptionList = -1 (end of chain), GuaranteedStackBytes = 0.
+fn fresh_teb_stack(base: usize, top: usize) -> TebStack {
+    TebStack {
+        stack_base: top as u64,
+        stack_limit: base as u64,
+        deallocation_stack: base as u64,
+        exception_list: u64::MAX,
+        guaranteed_stack_bytes: 0,
+    }
+}
+
 /// Builds the initial frame below `top` (16-byte aligned) and the TEB values
-/// for the stack `[base, top)`: StackBase = `top`, StackLimit and
-/// DeallocationStack = `base`, ExceptionList = -1 (end of chain),
-/// GuaranteedStackBytes = 0.
+/// for the stack `[base, top)` (see `fresh_teb_stack`).
 ///
 /// # Safety
-/// `top - 56 .. top` must be writable memory owned by the new context.
+/// `top - size_of::<InitialFrame>() .. top` (56 bytes) must be writable memory
+/// owned by the new context.
 pub(crate) unsafe fn init(
     base: usize,
     top: usize,
@@ -141,30 +300,74 @@ pub(crate) unsafe fn init(
     ret_func: unsafe extern "C" fn(),
     trap: unsafe extern "C" fn() -> !,
 ) -> Context {
-    let end_of_walk = (top - 16) as *mut u64;
-    end_of_walk.write(0);
-    let entry = (top - 56) as *mut u64;
-    entry.write(cem_ctx_x86_64_win64_start as *const () as u64);
+    let frame = (top - size_of::<InitialFrame>()) as *mut InitialFrame;
+    frame.write(InitialFrame {
+        entry: cem_ctx_x86_64_win64_start as *const () as u64,
+        home: [0; 4],
+        end_of_walk: [0; 2],
+    });
     let (mxcsr, fpu_cw) = current_fp_control();
+    let teb = fresh_teb_stack(base, top);
     Context {
         rbx: func as u64,
         rbp: 0,
         rdi: trap as usize as u64,
         rsi: ret_func as usize as u64,
         r12: arg as u64,
-        rsp: entry as u64,
+        rsp: frame as u64,
         mxcsr,
         fpu_cw,
-        stack_base: top as u64,
-        stack_limit: base as u64,
-        deallocation_stack: base as u64,
-        exception_list: u64::MAX,
-        guaranteed_stack_bytes: 0,
+        stack_base: teb.stack_base,
+        stack_limit: teb.stack_limit,
+        deallocation_stack: teb.deallocation_stack,
+        exception_list: teb.exception_list,
+        guaranteed_stack_bytes: teb.guaranteed_stack_bytes,
         ..Context::default()
     }
 }
 
 // ------------------------------------------------ Rust coroutine fast path
+
+/// The frame a suspended side of a Rust coroutine leaves at its saved sp
+/// (names `FRAME_*` in the assembly). 72 bytes, 8-byte aligned.
+///
+/// | offset | size | field | contents |
+/// |-------:|-----:|-------|----------|
+/// | 0 | 4 | `mxcsr` | MXCSR |
+/// | 4 | 4 | `fcw` | x87 control word in the low 16 bits |
+/// | 8 | 8 | `rbx` | rbx (fresh coroutine: its data block) |
+/// | 16 | 8 | `rbp` | rbp (fresh coroutine: 0) |
+/// | 24 | 40 | `teb` | the TEB stack fields (`TebStack`) |
+/// | 64 | 8 | `resume` | where it continues; last, because resume's `call` pushes it |
+#[repr(C)]
+pub(crate) struct CoroutineFrame {
+    mxcsr: u32,
+    fcw: u32,
+    rbx: u64,
+    rbp: u64,
+    teb: TebStack,
+    resume: u64,
+}
+
+assert_eq_size!(CoroutineFrame, [u8; 72]);
+const_assert_eq!(offset_of!(CoroutineFrame, mxcsr), 0);
+const_assert_eq!(offset_of!(CoroutineFrame, fcw), 4);
+const_assert_eq!(offset_of!(CoroutineFrame, rbx), 8);
+const_assert_eq!(offset_of!(CoroutineFrame, rbp), 16);
+const_assert_eq!(offset_of!(CoroutineFrame, teb), 24);
+const_assert_eq!(offset_of!(CoroutineFrame, resume), 64);
+
+/// A fresh coroutine's stack below `frame_top`: its `CoroutineFrame`, then a
+/// zero return address (and padding) where the start trampoline's rsp points,
+/// which ends every stack walk. 88 bytes.
+#[repr(C)]
+struct InitialCoroutineFrame {
+    frame: CoroutineFrame,
+    end_of_walk: [u64; 2],
+}
+
+assert_eq_size!(InitialCoroutineFrame, [u8; 88]);
+const_assert_eq!(offset_of!(InitialCoroutineFrame, end_of_walk), 72);
 
 extern "C" {
     fn cem_ctx_x86_64_win64_resume();
@@ -180,31 +383,28 @@ extern "C" {
 /// stack walks.
 ///
 /// # Safety
-/// `frame_top - 88 .. frame_top` must be writable memory of the coroutine stack.
+/// `frame_top - size_of::<InitialCoroutineFrame>() .. frame_top` (88 bytes)
+/// must be writable memory of the coroutine stack.
 pub(crate) unsafe fn init_coroutine(
     base: usize,
     top: usize,
     frame_top: usize,
     data: usize,
 ) -> usize {
-    let end_of_walk = (frame_top - 16) as *mut u64;
-    end_of_walk.write(0);
-    end_of_walk.add(1).write(0);
-    let sp = frame_top - 16 - 72;
+    let start = (frame_top - size_of::<InitialCoroutineFrame>()) as *mut InitialCoroutineFrame;
     let (mxcsr, fcw) = current_fp_control();
-    let frame = sp as *mut u64;
-    frame.write(u64::from(mxcsr) | (u64::from(fcw) << 32));
-    frame.add(1).write(data as u64);
-    frame.add(2).write(0);
-    frame.add(3).write(top as u64); // StackBase
-    frame.add(4).write(base as u64); // StackLimit
-    frame.add(5).write(base as u64); // DeallocationStack
-    frame.add(6).write(u64::MAX); // ExceptionList: end of chain
-    frame.add(7).write(0); // GuaranteedStackBytes
-    frame
-        .add(8)
-        .write(cem_ctx_x86_64_win64_coroutine_start as *const () as u64);
-    sp
+    start.write(InitialCoroutineFrame {
+        frame: CoroutineFrame {
+            mxcsr,
+            fcw,
+            rbx: data as u64,
+            rbp: 0,
+            teb: fresh_teb_stack(base, top),
+            resume: cem_ctx_x86_64_win64_coroutine_start as *const () as u64,
+        },
+        end_of_walk: [0; 2],
+    });
+    start as usize
 }
 
 /// Inline asm for both directions: value in rdi, link block in rdx, and every
@@ -234,7 +434,7 @@ macro_rules! coroutine_switch_asm {
 /// # Safety
 /// `link` belongs to a suspended (or fresh) coroutine whose stack is alive.
 #[inline(always)]
-pub(crate) unsafe fn coroutine_resume(link: *mut super::CoroutineLink, value: usize) -> usize {
+pub(crate) unsafe fn coroutine_resume(link: *mut CoroutineLink, value: usize) -> usize {
     // SAFETY: see coroutine_switch_asm.
     unsafe { coroutine_switch_asm!("call {target}"; cem_ctx_x86_64_win64_resume, value, link) }
 }
@@ -245,7 +445,7 @@ pub(crate) unsafe fn coroutine_resume(link: *mut super::CoroutineLink, value: us
 /// # Safety
 /// Must run on the coroutine whose link block is `link`.
 #[inline(always)]
-pub(crate) unsafe fn coroutine_suspend(link: *mut super::CoroutineLink, value: usize) -> usize {
+pub(crate) unsafe fn coroutine_suspend(link: *mut CoroutineLink, value: usize) -> usize {
     // SAFETY: see coroutine_switch_asm.
     unsafe {
         coroutine_switch_asm!(
