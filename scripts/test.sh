@@ -1,38 +1,35 @@
 #!/usr/bin/env bash
-# README command 2: installs what the suites need on a Debian machine with a
-# rustup toolchain, then runs every suite. Exits non-zero if anything failed
-# or could not run; nothing is skipped silently.
+# README command 2: installs what the suites need (scripts/setup.sh), then runs
+# the test jobs and ends with "suites: N passed, M failed". Exits non-zero if
+# any step failed or could not run; nothing is skipped silently.
+#
+#   scripts/test.sh              every job
+#   scripts/test.sh JOB...       only these jobs (scripts/test.sh --list names them)
+#
+# Every step builds what it checks, so a job runs on its own on a fresh clone.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-SUDO=$([ "$(id -u)" = 0 ] && echo || echo sudo)
-APT_PACKAGES=(gcc g++ libc6-dev cmake gdb binutils
-    qemu-user gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross
-    binutils-aarch64-linux-gnu gdb-multiarch
-    gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64 wine
-    libboost-context-dev fonts-dejavu-core valgrind)
-RUST_TARGETS=(x86_64-unknown-none x86_64-apple-darwin
-    aarch64-unknown-linux-gnu aarch64-apple-darwin aarch64-unknown-none aarch64-unknown-none-softfloat
-    x86_64-pc-windows-gnu x86_64-pc-windows-msvc)
+JOBS=(lint native mutation aarch64 windows builds)
 
-# ---------------------------------------------------------------- set-up
-missing=()
-for p in "${APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "== installing Debian packages: ${missing[*]}"
-    $SUDO apt-get update -qq || exit 1
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null || exit 1
+usage() {
+    echo "usage: scripts/test.sh [JOB...]; jobs: ${JOBS[*]}"
+}
+if [ "${1:-}" = --list ]; then
+    usage
+    exit 0
 fi
-echo "== rustup targets and components"
-rustup target add "${RUST_TARGETS[@]}" >/dev/null 2>&1 || { echo "rustup target add failed"; exit 1; }
-rustup component add clippy rustfmt llvm-tools >/dev/null 2>&1 || { echo "rustup component add failed"; exit 1; }
+selected=("$@")
+[ ${#selected[@]} -gt 0 ] || selected=("${JOBS[@]}")
+for job in "${selected[@]}"; do
+    [[ " ${JOBS[*]} " == *" $job "* ]] || { usage; echo "unknown job: $job"; exit 2; }
+done
+
+bash scripts/setup.sh || { echo "set-up failed"; exit 1; }
 LLVM_NM=$(ls "$(rustc --print sysroot)"/lib/rustlib/*/bin/llvm-nm 2>/dev/null | head -n 1)
-# shellcheck source=scripts/wine-env.sh
-source "$ROOT/scripts/wine-env.sh"
-trap wine_stop EXIT
+# The documented C exports, one per line: the same list the capi crate's docs show.
+mapfile -t EXPORTS < <(grep -v '^#' capi/exports.txt | grep .)
 
 # ---------------------------------------------------------------- runner
 passed=()
@@ -50,19 +47,19 @@ step() {
     fi
 }
 
-# The named symbols must be defined (T) in an archive.
-has_symbols() {
-    local nm=$1 archive=$2
-    shift 2
+# Every documented export is defined (T) in the archive; PREFIX is "_" on Mach-O.
+has_exports() {
+    local nm=$1 archive=$2 prefix=${3:-}
     local out sym
+    [ -n "$nm" ] || { echo "no nm to read $archive"; return 1; }
     out=$("$nm" "$archive" 2>/dev/null) || { echo "cannot read $archive"; return 1; }
-    for sym in "$@"; do
-        if ! grep -qE " T $sym\$" <<<"$out"; then
-            echo "$archive: $sym not defined"
+    for sym in "${EXPORTS[@]}"; do
+        if ! grep -qE " T $prefix$sym\$" <<<"$out"; then
+            echo "$archive: $prefix$sym not defined"
             return 1
         fi
-        echo "$archive: $sym defined"
     done
+    echo "$archive: all ${#EXPORTS[@]} documented exports defined (${EXPORTS[*]})"
 }
 
 c_suite() {
@@ -74,40 +71,53 @@ c_suite() {
         ctest --test-dir "$build" --output-on-failure
 }
 
-msvc_build() {
-    cargo build --release -p cem-ctx-capi --target x86_64-pc-windows-msvc &&
-        [ -n "$LLVM_NM" ] &&
-        has_symbols "$LLVM_NM" target/x86_64-pc-windows-msvc/release/cem_ctx.lib \
-            cem_swapcontext cem_makecontext cem_makecontext_checked cem_context_trap
+# Both feature sets of the Rust suites (without `std`: the firmware semantics;
+# with it), each in a debug and a release build: the fast path's inline asm
+# meets different register allocation in each. Cross runs use --tests: doc
+# examples run natively.
+rust_suite() {
+    local profile features
+    for profile in "" --release; do
+        for features in "" "--features std"; do
+            echo "-- cargo test -p cem-ctx $profile $features $*"
+            # shellcheck disable=SC2086
+            cargo test -p cem-ctx $profile $features "$@" || return 1
+        done
+    done
 }
 
-apple_build() {
-    local target=$1
-    cargo build --release -p cem-ctx-capi --target "$target" &&
-        [ -n "$LLVM_NM" ] &&
-        has_symbols "$LLVM_NM" "target/$target/release/libcem_ctx.a" \
-            _cem_swapcontext _cem_makecontext _cem_makecontext_checked _cem_context_trap
+native_archive() {
+    cargo build --release -p cem-ctx-capi && has_exports nm target/release/libcem_ctx.a
 }
 
 # Each ELF archive carries the GNU property note for its ABI's branch
 # protection (IBT / BTI), so a protected link does not lose it because of us.
 property_notes() {
-    readelf -n target/release/libcem_ctx.a | grep "x86 feature: IBT" >/dev/null &&
+    cargo build --release -p cem-ctx-capi &&
+        readelf -n target/release/libcem_ctx.a | grep "x86 feature: IBT" >/dev/null &&
         echo "x86-64: IBT property note present" &&
         cargo build --release -p cem-ctx-capi --target aarch64-unknown-linux-gnu &&
         readelf -n target/aarch64-unknown-linux-gnu/release/libcem_ctx.a | grep "AArch64 feature: BTI" >/dev/null &&
         echo "aarch64: BTI property note present"
 }
 
-# The AArch64 switch code must never touch x18 (the platform register), and
-# the softfloat build must not touch FP/SIMD registers.
+# The AArch64 switch code must never touch x18 (the platform register): every
+# routine of the asm source is checked (cem_swapcontext, cem_context_trap and
+# each cem_ctx_aarch64_* routine), and their number must match the source's.
+# The softfloat build must not touch FP/SIMD registers.
 aarch64_register_discipline() {
-    local dis
+    local dis routines expected
+    cargo build --release -p cem-ctx-capi --target aarch64-unknown-linux-gnu || return 1
+    expected=$(grep -cE '^FUNC_(BEGIN|ENTRY) ' asm/aarch64_aapcs64.s)
     dis=$(aarch64-linux-gnu-objdump -d --no-show-raw-insn target/aarch64-unknown-linux-gnu/release/libcem_ctx.a |
-        awk '/<cem_(swapcontext|ctx_aarch64_aapcs64_start|context_trap)>:/,/^$/') || return 1
-    [ -n "$dis" ] || { echo "switch code not found in the archive"; return 1; }
+        awk '/^[0-9a-f]+ <(cem_swapcontext|cem_swapcontext_value|cem_context_trap|cem_ctx_aarch64_[a-z0-9_]+)>:/,/^$/') || return 1
+    routines=$(grep -cE '^[0-9a-f]+ <' <<<"$dis")
+    if [ "$routines" -ne "$expected" ]; then
+        echo "found $routines routines in the archive, the source defines $expected"
+        return 1
+    fi
     if grep -qE '\b[xw]18\b' <<<"$dis"; then echo "x18 used:"; echo "$dis"; return 1; fi
-    echo "x18: untouched by the switch, trampoline and trap"
+    echo "x18: untouched by all $routines routines of asm/aarch64_aapcs64.s"
     firmware_build aarch64-unknown-none-softfloat || return 1
     dis=$(aarch64-linux-gnu-objdump -d --no-show-raw-insn \
         target/firmware/aarch64-unknown-none-softfloat/debug/cem-ctx-firmware-example |
@@ -117,54 +127,84 @@ aarch64_register_discipline() {
     echo "softfloat: cem_swapcontext touches no FP/SIMD register"
 }
 
+# Archives for targets CI cannot run: built, every export present.
+cross_archive() {
+    local target=$1 archive=$2 prefix=${3:-}
+    cargo build --release -p cem-ctx-capi --target "$target" &&
+        has_exports "$LLVM_NM" "target/$target/release/$archive" "$prefix"
+}
+
 # The firmware example (no_std, no_main, its own panic handler) for a
 # bare-metal target; linked with rust-lld.
 firmware_build() {
     cargo build --manifest-path examples/firmware/Cargo.toml --target "$1" --target-dir target/firmware
 }
 
-# Both feature sets of the Rust suites: without `std` (the firmware
-# semantics) and with it. Cross runs use --tests: doc examples run natively.
-rust_suite() {
-    cargo test -p cem-ctx "$@" && cargo test -p cem-ctx --features std "$@"
+# ---------------------------------------------------------------- jobs
+job_lint() {
+    step "cargo fmt --check" cargo fmt --all -- --check
+    step "cargo clippy -D warnings" cargo clippy --workspace --all-targets -- -D warnings
+    step "cargo clippy -D warnings, std feature, aarch64 + windows code" bash -c \
+        'cargo clippy -p cem-ctx --all-targets --features std -- -D warnings &&
+         for t in aarch64-unknown-linux-gnu x86_64-pc-windows-gnu; do
+           cargo clippy -p cem-ctx --all-targets --target $t -- -D warnings &&
+           cargo clippy -p cem-ctx --all-targets --features std --target $t -- -D warnings || exit 1
+         done'
+    step "cargo doc --no-deps (no warnings, with and without std)" bash -c \
+        'RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p cem-ctx &&
+         RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p cem-ctx --features std'
+    step "header drift (cbindgen)" cargo test -p cem-ctx-header
 }
 
-# ---------------------------------------------------------------- suites
-step "cargo fmt --check" cargo fmt --all -- --check
-step "cargo clippy -D warnings" cargo clippy --workspace --all-targets -- -D warnings
-step "cargo clippy -D warnings, std feature, aarch64 + windows code" bash -c \
-    'cargo clippy -p cem-ctx --all-targets --features std -- -D warnings &&
-     for t in aarch64-unknown-linux-gnu x86_64-pc-windows-gnu; do
-       cargo clippy -p cem-ctx --all-targets --target $t -- -D warnings &&
-       cargo clippy -p cem-ctx --all-targets --features std --target $t -- -D warnings || exit 1
-     done'
-step "cargo doc --no-deps (no warnings, with and without std)" bash -c \
-    'RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p cem-ctx &&
-     RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p cem-ctx --features std'
-step "rust suites + doc examples, x86_64-unknown-linux-gnu" rust_suite
-step "rust suites, aarch64-unknown-linux-gnu (qemu-aarch64)" rust_suite --tests --target aarch64-unknown-linux-gnu
-step "header drift (cbindgen)" cargo test -p cem-ctx-header
-# Timings are not tests: the benchmark suite only has to build, so it cannot rot.
-step "benchmark suite builds, clippy-clean (scripts/bench.sh runs it)" bash -c \
-    'cargo build --release --manifest-path bench/Cargo.toml --target-dir target/bench &&
-     cargo clippy --manifest-path bench/Cargo.toml --target-dir target/bench -- -D warnings &&
-     cargo fmt --manifest-path bench/Cargo.toml -- --check' 
-step "wine prefix" wine_start
-step "rust suites, x86_64-pc-windows-gnu (wine)" rust_suite --tests --target x86_64-pc-windows-gnu
-step "c suite, x86_64-linux-gnu (ctest)" c_suite build/c-x86_64
-step "c suite, aarch64-linux-gnu (ctest under qemu-aarch64)" c_suite build/c-aarch64 \
-    -DCMAKE_TOOLCHAIN_FILE="$ROOT/c-tests/toolchains/aarch64-linux-gnu.cmake"
-step "libcem_ctx.a symbols (nm)" has_symbols nm target/release/libcem_ctx.a \
-    cem_swapcontext cem_makecontext cem_makecontext_checked cem_context_trap
-step "c suite, x86_64-w64-mingw32 (ctest under wine)" c_suite build/c-windows \
-    -DCMAKE_TOOLCHAIN_FILE="$ROOT/c-tests/toolchains/x86_64-w64-mingw32.cmake"
-step "GNU property notes (IBT, BTI)" property_notes
-step "aarch64: x18 untouched, softfloat touches no FP" aarch64_register_discipline
-step "build check, x86_64-apple-darwin" apple_build x86_64-apple-darwin
-step "build check, aarch64-apple-darwin" apple_build aarch64-apple-darwin
-step "build check, x86_64-pc-windows-msvc (cem_ctx.lib)" msvc_build
-step "firmware example (no_std, own panic handler), x86_64-unknown-none" firmware_build x86_64-unknown-none
-step "firmware example (no_std, own panic handler), aarch64-unknown-none" firmware_build aarch64-unknown-none
+job_native() {
+    step "rust suites + doc examples, x86_64-unknown-linux-gnu (debug, release)" rust_suite
+    step "c suite, x86_64-linux-gnu (ctest)" c_suite build/c-x86_64
+    step "libcem_ctx.a exports (nm)" native_archive
+    step "GNU property notes (IBT, BTI)" property_notes
+    # Timings are not tests: the benchmark suite only has to build, so it cannot rot.
+    step "benchmark suite builds, clippy-clean (scripts/bench.sh runs it)" bash -c \
+        'cargo build --release --manifest-path bench/Cargo.toml --target-dir target/bench &&
+         cargo clippy --manifest-path bench/Cargo.toml --target-dir target/bench -- -D warnings &&
+         cargo fmt --manifest-path bench/Cargo.toml -- --check'
+}
+
+job_mutation() {
+    step "mutation check, x86-64 System V (every mutant must be caught)" \
+        python3 scripts/mutate.py x86_64_sysv
+}
+
+job_aarch64() {
+    step "rust suites, aarch64-unknown-linux-gnu (qemu-aarch64; debug, release)" \
+        rust_suite --tests --target aarch64-unknown-linux-gnu
+    step "c suite, aarch64-linux-gnu (ctest under qemu-aarch64)" c_suite build/c-aarch64 \
+        -DCMAKE_TOOLCHAIN_FILE="$ROOT/c-tests/toolchains/aarch64-linux-gnu.cmake"
+    step "aarch64: x18 untouched, softfloat touches no FP" aarch64_register_discipline
+}
+
+job_windows() {
+    # shellcheck source=scripts/wine-env.sh
+    source "$ROOT/scripts/wine-env.sh"
+    trap wine_stop EXIT
+    step "wine prefix" wine_start
+    step "rust suites, x86_64-pc-windows-gnu (wine; debug, release)" \
+        rust_suite --tests --target x86_64-pc-windows-gnu
+    step "c suite, x86_64-w64-mingw32 (ctest under wine)" c_suite build/c-windows \
+        -DCMAKE_TOOLCHAIN_FILE="$ROOT/c-tests/toolchains/x86_64-w64-mingw32.cmake"
+}
+
+job_builds() {
+    step "build check, x86_64-apple-darwin" cross_archive x86_64-apple-darwin libcem_ctx.a _
+    step "build check, aarch64-apple-darwin" cross_archive aarch64-apple-darwin libcem_ctx.a _
+    step "build check, x86_64-pc-windows-msvc (cem_ctx.lib)" cross_archive x86_64-pc-windows-msvc cem_ctx.lib
+    step "firmware example (no_std, own panic handler), x86_64-unknown-none" firmware_build x86_64-unknown-none
+    step "firmware example (no_std, own panic handler), aarch64-unknown-none" firmware_build aarch64-unknown-none
+}
+
+for job in "${selected[@]}"; do
+    echo
+    echo "#################### job: $job"
+    "job_$job"
+done
 
 # ---------------------------------------------------------------- summary
 echo

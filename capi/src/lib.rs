@@ -5,10 +5,17 @@
 //! firmware crate that depends on it must be free to define its own (E0152),
 //! and Cargo builds every declared crate type of a dependency.
 //!
-//! All symbols come from the core crate: `cem_swapcontext` and
-//! `cem_context_trap` from its `global_asm!` sources, `cem_makecontext` and
-//! `cem_makecontext_checked` from `src/ffi.rs`. Referencing the crate keeps its
+//! All symbols come from the core crate: `cem_swapcontext`,
+//! `cem_swapcontext_value` and `cem_context_trap` from its `global_asm!`
+//! sources, the others from its `src/ffi.rs`. Referencing the crate keeps its
 //! object files in the archive.
+//!
+//! The documented exports (`capi/exports.txt`, which the test command checks
+//! against every archive it builds):
+//!
+//! ```text
+#![doc = include_str!("../exports.txt")]
+//! ```
 #![no_std]
 
 pub use cem_ctx_core::ffi::*;
