@@ -34,10 +34,24 @@
 // walks ExceptionList. A switch that leaves them describing the old stack breaks
 // stack probes, SEH and C++ exceptions on the new one.
 
+// CEM_TEB (from src/arch/x86_64_win64.rs) is 1 on Windows and 0 on UEFI, which
+// uses this calling convention without a TEB (gs: points at none there). With
+// 0, TEB_SELF, SAVE_TEB_STACK and LOAD_TEB_STACK assemble to nothing and the
+// TEB slots stay in the layouts, unused.
+
+// Loads the TEB address through its self pointer (NT_TIB.Self, gs:[0x30]), so
+// the field accesses are plain loads and stores.
+.macro TEB_SELF reg
+.if CEM_TEB
+    movq    %gs:0x30, \reg
+.endif
+.endm
+
 // Copies the five TEB stack fields (teb = TEB address register) to the five
 // 8-byte slots at off(base), in layout order: StackBase, StackLimit,
 // DeallocationStack, ExceptionList, GuaranteedStackBytes (4 bytes).
 .macro SAVE_TEB_STACK teb, base, off, tmp, tmp32
+.if CEM_TEB
     movq    0x08(\teb), \tmp
     movq    \tmp, \off(\base)
     movq    0x10(\teb), \tmp
@@ -48,10 +62,12 @@
     movq    \tmp, \off+24(\base)
     movl    0x1748(\teb), \tmp32
     movl    \tmp32, \off+32(\base)
+.endif
 .endm
 
 // The reverse: loads the TEB stack fields from the slots at off(base).
 .macro LOAD_TEB_STACK teb, base, off, tmp, tmp32
+.if CEM_TEB
     movq    \off(\base), \tmp
     movq    \tmp, 0x08(\teb)
     movq    \off+8(\base), \tmp
@@ -62,6 +78,7 @@
     movq    \tmp, 0x00(\teb)
     movl    \off+32(\base), \tmp32
     movl    \tmp32, 0x1748(\teb)
+.endif
 .endm
 
 
@@ -98,9 +115,8 @@ FUNC_ENTRY cem_swapcontext_value
     movups  %xmm13, 240(%rcx)
     movups  %xmm14, 256(%rcx)
     movups  %xmm15, 272(%rcx)
-    // The TEB through its self pointer (NT_TIB.Self, gs:[0x30]), so the field
-    // accesses are plain loads and stores. r8-r11 are volatile scratch.
-    movq    %gs:0x30, %r10
+    // r8-r11 are volatile scratch.
+    TEB_SELF %r10
     SAVE_TEB_STACK %r10, %rcx, 80, %r8, %r8d
 .if CEM_FP_STATE
     SWITCH_FP_CONTROL 72(%rcx), 76(%rcx), 72(%rdx), 76(%rdx)
@@ -196,7 +212,8 @@ FUNC_END cem_context_trap
 // +0 while the coroutine runs, the coroutine's sp at +8 while suspended, and
 // at +16 a byte that is nonzero when the coroutine keeps its own MXCSR/x87
 // control word (the default; see x86_64_sysv.s). The TEB fields are always
-// switched: they are what makes exceptions and stack probes work.
+// switched where there is a TEB (CEM_TEB): they are what makes exceptions and
+// stack probes work.
 
 // In: rdi = value for the coroutine, rdx = link block. Entered by `call`.
 FUNC_BEGIN cem_ctx_x86_64_win64_resume
@@ -206,7 +223,7 @@ FUNC_BEGIN cem_ctx_x86_64_win64_resume
     .seh_endprologue
     movq    %rbx, 8(%rsp)
     movq    %rbp, 16(%rsp)
-    movq    %gs:0x30, %r10
+    TEB_SELF %r10
     SAVE_TEB_STACK %r10, %rsp, 24, %rax, %eax
     movq    8(%rdx), %rsi
     movq    %rsp, 0(%rdx)
@@ -236,7 +253,7 @@ FUNC_BEGIN cem_ctx_x86_64_win64_suspend
     subq    $64, %rsp
     movq    %rbx, 8(%rsp)
     movq    %rbp, 16(%rsp)
-    movq    %gs:0x30, %r10
+    TEB_SELF %r10
     SAVE_TEB_STACK %r10, %rsp, 24, %rax, %eax
     movq    %rsp, 8(%rdx)
     movq    0(%rdx), %rsi
@@ -273,5 +290,6 @@ FUNC_BEGIN cem_ctx_x86_64_win64_coroutine_start
     .seh_endproc
 FUNC_END cem_ctx_x86_64_win64_coroutine_start
 
+.purgem TEB_SELF
 .purgem SAVE_TEB_STACK
 .purgem LOAD_TEB_STACK

@@ -36,12 +36,14 @@ pub(crate) fn prefetch(addr: usize) {
 }
 
 /// The prelude both x86-64 `global_asm!` blocks start with: the object-format
-/// layer, the FP-state flag, and the shared macros of `asm/x86_64_common.s`.
+/// layer, the FP-state flag, any ABI-specific flags (`$flags`, string
+/// literals of `.set` lines), and the shared macros of `asm/x86_64_common.s`.
 macro_rules! x86_64_global_asm {
-    ($abi_source:literal) => {
+    ($abi_source:literal $(, $flags:expr)*) => {
         core::arch::global_asm!(
             object_format_prelude!(),
             fp_state_flag!(),
+            $($flags,)*
             include_str!("../../asm/x86_64_common.s"),
             include_str!($abi_source),
             ".purgem SWITCH_FP_CONTROL",

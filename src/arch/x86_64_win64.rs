@@ -7,7 +7,25 @@ use static_assertions::{assert_eq_align, assert_eq_size, const_assert_eq};
 use super::x86_64_common::current_fp_control;
 pub(crate) use super::x86_64_common::prefetch;
 
-x86_64_global_asm!("../../asm/x86_64_win64.s");
+/// `.set CEM_TEB, 1|0` for `asm/x86_64_win64.s`: 1 where `gs` points at a
+/// Windows Thread Environment Block, 0 on UEFI. UEFI uses the same calling
+/// convention (UEFI spec §2.3.4.2) but has no TEB, and `gs` may hold anything
+/// the firmware left there, so the TEB slots of [`Context`] and of the coroutine
+/// frame are kept (same layout on both) but never read from or written to `gs:`.
+#[cfg(not(target_os = "uefi"))]
+macro_rules! teb_flag {
+    () => {
+        ".set CEM_TEB, 1\n"
+    };
+}
+#[cfg(target_os = "uefi")]
+macro_rules! teb_flag {
+    () => {
+        ".set CEM_TEB, 0\n"
+    };
+}
+
+x86_64_global_asm!("../../asm/x86_64_win64.s", teb_flag!());
 
 /// Saved nonvolatile state of a suspended context on Windows x64.
 ///
