@@ -1,95 +1,62 @@
 //! Firmware-style user of cem-ctx: no std, no allocator, its own panic
 //! handler, statically allocated coroutine stacks.
 //!
-//! Two producer coroutines feed a consumer loop in `_start` (the "main
-//! task"); the stacks are painted first so the firmware can size them from
-//! the high-water mark afterwards. A raw C-shaped context runs a third task.
+//! On `aarch64-unknown-none` and `aarch64-unknown-none-softfloat` it boots on
+//! QEMU's `virt` machine (`aarch64_virt.rs`, `link-aarch64-virt.ld`), runs the
+//! verified work of `work.rs` and the register canaries of `canary.rs`, prints
+//! the results through semihosting and exits with a status the test step
+//! reads (0: every check passed). On `x86_64-unknown-none` it is only linked:
+//! there is no boot path for it in the test command.
 #![no_std]
 #![no_main]
 
-use core::ptr::{addr_of, addr_of_mut};
+mod work;
 
-use cem_ctx::stack::{high_water_mark, paint};
-use cem_ctx::{make_context, swap_context, Context, Coroutine, CoroutineResult, Yielder};
+#[cfg(target_arch = "aarch64")]
+#[path = "aarch64_virt.rs"]
+mod arch;
+#[cfg(target_arch = "aarch64")]
+mod canary;
 
-const STACK_SIZE: usize = 4096;
-
-static mut SENSOR_STACK: [u8; STACK_SIZE] = [0; STACK_SIZE];
-static mut FILTER_STACK: [u8; STACK_SIZE] = [0; STACK_SIZE];
-static mut RAW_STACK: [u128; STACK_SIZE / 16] = [0; STACK_SIZE / 16];
-static mut MAIN: Context = unsafe { core::mem::zeroed() };
-static mut RAW: Context = unsafe { core::mem::zeroed() };
-static mut RAW_TICKS: u32 = 0;
-
-/// Results the firmware would report over its debug channel.
-#[no_mangle]
-pub static mut REPORT: [usize; 4] = [0; 4];
-
-/// A "sensor": yields readings, receives the sample period.
-fn sensor(mut period: u32, y: &Yielder<u32, u32>) -> u32 {
-    let mut reading = 100u32;
-    for _ in 0..16 {
-        reading = reading.wrapping_mul(1103515245).wrapping_add(period) % 1000;
-        period = y.suspend(reading);
+/// Entered from the boot code in `aarch64_virt.rs` with the exception level
+/// it runs at.
+#[cfg(target_arch = "aarch64")]
+extern "C" fn firmware_main(el: u64) -> ! {
+    use core::fmt::Write;
+    let out = &mut arch::Semihosting;
+    let fp = if cfg!(target_feature = "neon") {
+        "FP/SIMD on"
+    } else {
+        "softfloat, FP/SIMD trapping"
+    };
+    let _ = writeln!(out, "cem-ctx firmware on qemu virt: EL{el}, {fp}");
+    if el != 1 {
+        let _ = writeln!(out, "FAIL written for EL1, entered at EL{el}");
+        arch::exit(arch::EXIT_WRONG_EL);
     }
-    reading
-}
-
-/// Takes `'static` stacks out of the statics, exactly once each.
-///
-/// # Safety
-/// Called once per stack.
-unsafe fn take(stack: *mut [u8; STACK_SIZE]) -> &'static mut [u8] {
-    let stack = unsafe { &mut *stack };
-    paint(stack);
-    stack
-}
-
-extern "C" fn raw_task() {
-    loop {
-        // SAFETY: single core; one side runs at a time.
-        unsafe {
-            RAW_TICKS += 1;
-            swap_context(addr_of_mut!(RAW), addr_of!(MAIN));
-        }
+    // SAFETY: run once each, from the only thread.
+    let ok = unsafe { work::run(out) & canary::run(out) };
+    if ok {
+        let _ = writeln!(out, "firmware: all checks passed");
+        arch::exit(arch::EXIT_OK)
     }
+    let _ = writeln!(out, "firmware: checks FAILED");
+    arch::exit(arch::EXIT_CHECK_FAILED)
 }
 
-/// Entry point for the bare-metal target (the boot code jumps here).
+/// Entry point of the link-only x86-64 build.
+#[cfg(not(target_arch = "aarch64"))]
 #[no_mangle]
 pub extern "C" fn _start() -> ! {
-    // SAFETY: each static stack is taken once and used by one coroutine.
-    let (s1, s2) = unsafe { (take(addr_of_mut!(SENSOR_STACK)), take(addr_of_mut!(FILTER_STACK))) };
-    let mut a = Coroutine::new(s1, sensor).unwrap_or_else(|_| halt());
-    let mut b = Coroutine::new(s2, sensor).unwrap_or_else(|_| halt());
-    let mut sum = 0usize;
-    loop {
-        let ra = a.resume(10);
-        let rb = b.resume(20);
-        match (ra, rb) {
-            (CoroutineResult::Yield(x), CoroutineResult::Yield(y)) => sum += (x + y) as usize,
-            _ => break,
+    /// Discards the report: no console without a boot path.
+    struct Sink;
+    impl core::fmt::Write for Sink {
+        fn write_str(&mut self, _: &str) -> core::fmt::Result {
+            Ok(())
         }
     }
-    // Stacks back, measured: the numbers a firmware engineer sizes stacks by.
-    let used_a = high_water_mark(a.into_stack());
-    let used_b = high_water_mark(b.into_stack());
-
-    // SAFETY: the raw stack is a static used only by RAW.
-    unsafe {
-        let raw = addr_of_mut!(RAW_STACK);
-        if make_context(addr_of_mut!(RAW), raw.cast(), STACK_SIZE, Some(raw_task), None).is_err() {
-            halt();
-        }
-        for _ in 0..10 {
-            swap_context(addr_of_mut!(MAIN), addr_of!(RAW));
-        }
-        REPORT = [sum, used_a, used_b, RAW_TICKS as usize];
-    }
-    halt()
-}
-
-fn halt() -> ! {
+    // SAFETY: run once, from the only thread.
+    let _ = unsafe { work::run(&mut Sink) };
     loop {
         core::hint::spin_loop();
     }
@@ -97,6 +64,18 @@ fn halt() -> ! {
 
 /// The firmware's own panic handler: cem-ctx does not define one.
 #[panic_handler]
-fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
-    halt()
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    #[cfg(target_arch = "aarch64")]
+    {
+        use core::fmt::Write;
+        let _ = writeln!(arch::Semihosting, "FAIL panic: {info}");
+        arch::exit(arch::EXIT_PANIC)
+    }
+    #[cfg(not(target_arch = "aarch64"))]
+    {
+        let _ = info;
+        loop {
+            core::hint::spin_loop();
+        }
+    }
 }
