@@ -163,14 +163,17 @@ pub const NAMES: &[&str] = &[
     "x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "x29",
 ];
 
-/// One value per register of [`NAMES`] (19 slots; the softfloat build uses 11).
-pub type Regs = [u64; 19];
+/// Slots of [`Regs`]; the softfloat build checks only the first 11.
+pub const N: usize = 19;
+
+/// One value per register of [`NAMES`].
+pub type Regs = [u64; N];
 
 /// Canaries of the main side: distinct per register.
 pub const MAIN: Regs = {
-    let mut r = [0u64; 19];
+    let mut r = [0u64; N];
     let mut i = 0;
-    while i < 19 {
+    while i < N {
         r[i] = 0x1111_2222_3333_4400 + i as u64;
         i += 1;
     }
@@ -179,9 +182,9 @@ pub const MAIN: Regs = {
 
 /// Canaries of the other side (NaN payloads for the d registers).
 pub const OTHER: Regs = {
-    let mut r = [0u64; 19];
+    let mut r = [0u64; N];
     let mut i = 0;
-    while i < 19 {
+    while i < N {
         r[i] = 0x7ff8_dead_beef_0000 + i as u64;
         i += 1;
     }

@@ -15,7 +15,7 @@ use core::ptr::{addr_of, addr_of_mut};
 
 use cem_ctx::{make_context, swap_context, Context, Coroutine, Yielder};
 
-use crate::arch::{canary_call, Regs, MAIN, NAMES, OTHER};
+use crate::arch::{canary_call, Regs, MAIN, N, NAMES, OTHER};
 use crate::work::{check, StaticStack, STACK_SIZE};
 
 static mut SWAP_STACK: StaticStack = StaticStack([0; STACK_SIZE]);
@@ -23,7 +23,7 @@ static mut CO_STACK: StaticStack = StaticStack([0; STACK_SIZE]);
 static mut MAIN_CTX: Context = unsafe { core::mem::zeroed() };
 static mut OTHER_CTX: Context = unsafe { core::mem::zeroed() };
 /// What the other side found after being resumed.
-static mut OTHER_FOUND: Regs = [0; 19];
+static mut OTHER_FOUND: Regs = [0; N];
 
 /// Compares the checked registers and prints every mismatch.
 fn compare(out: &mut dyn Write, side: &str, expected: &Regs, found: &Regs) -> bool {
@@ -92,8 +92,8 @@ pub unsafe fn run(out: &mut dyn Write) -> bool {
         {
             return check(out, "canary context created", false);
         }
-        let mut first: Regs = [0; 19];
-        let mut second: Regs = [0; 19];
+        let mut first: Regs = [0; N];
+        let mut second: Regs = [0; N];
         let swap = cem_ctx::ffi::cem_swapcontext as *const () as usize;
         let (m, o) = (
             addr_of_mut!(MAIN_CTX) as usize,
@@ -110,10 +110,10 @@ pub unsafe fn run(out: &mut dyn Write) -> bool {
             ok,
         );
 
-        OTHER_FOUND = [0; 19];
+        OTHER_FOUND = [0; N];
         let stack: &'static mut [u8] = &mut (*addr_of_mut!(CO_STACK)).0;
         let mut co: CanaryCoroutine = match Coroutine::new(stack, |_, y: &Yielder<usize, usize>| {
-            let mut found: Regs = [0; 19];
+            let mut found: Regs = [0; N];
             canary_call(
                 &OTHER,
                 &mut found,
@@ -127,8 +127,8 @@ pub unsafe fn run(out: &mut dyn Write) -> bool {
             Ok(co) => co,
             Err(_) => return check(out, "canary coroutine created", false),
         };
-        let mut first: Regs = [0; 19];
-        let mut second: Regs = [0; 19];
+        let mut first: Regs = [0; N];
+        let mut second: Regs = [0; N];
         let co_addr = addr_of_mut!(co) as usize;
         canary_call(
             &MAIN,
