@@ -231,6 +231,7 @@ pub(crate) unsafe fn init_coroutine(
 macro_rules! coroutine_switch_asm {
     ($($template:literal),+; $target:path, $value:ident, $link:ident) => {{
         let out: usize;
+        #[cfg(target_feature = "sse")]
         core::arch::asm!(
             $($template),+,
             target = sym $target,
@@ -239,6 +240,31 @@ macro_rules! coroutine_switch_asm {
             out("rsi") _, out("r12") _, out("r13") _, out("r14") _, out("r15") _,
             out("xmm6") _, out("xmm7") _, out("xmm8") _, out("xmm9") _, out("xmm10") _,
             out("xmm11") _, out("xmm12") _, out("xmm13") _, out("xmm14") _, out("xmm15") _,
+            clobber_abi("C"),
+        );
+        // Without SSE (x86_64-unknown-uefi) the compiler never allocates xmm
+        // registers, so xmm clobbers would make it save nothing; yet xmm6-xmm15
+        // stay nonvolatile for the code around us (UEFI spec §2.3.4.2). Each
+        // side keeps them in 160 bytes on its own stack across the switch
+        // (rsp is 16-byte aligned here: no `nostack`). Suspend resumes at the
+        // label after its `jmp` with rsp where it was, so the restore matches.
+        #[cfg(not(target_feature = "sse"))]
+        core::arch::asm!(
+            "sub rsp, 160",
+            "movups [rsp], xmm6", "movups [rsp + 16], xmm7", "movups [rsp + 32], xmm8",
+            "movups [rsp + 48], xmm9", "movups [rsp + 64], xmm10", "movups [rsp + 80], xmm11",
+            "movups [rsp + 96], xmm12", "movups [rsp + 112], xmm13", "movups [rsp + 128], xmm14",
+            "movups [rsp + 144], xmm15",
+            $($template),+,
+            "movups xmm6, [rsp]", "movups xmm7, [rsp + 16]", "movups xmm8, [rsp + 32]",
+            "movups xmm9, [rsp + 48]", "movups xmm10, [rsp + 64]", "movups xmm11, [rsp + 80]",
+            "movups xmm12, [rsp + 96]", "movups xmm13, [rsp + 112]", "movups xmm14, [rsp + 128]",
+            "movups xmm15, [rsp + 144]",
+            "add rsp, 160",
+            target = sym $target,
+            inout("rdi") $value => out,
+            in("rdx") $link,
+            out("rsi") _, out("r12") _, out("r13") _, out("r14") _, out("r15") _,
             clobber_abi("C"),
         );
         out

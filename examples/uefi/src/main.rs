@@ -70,13 +70,19 @@ impl Write for Console {
         let mut n = 0;
         for b in s.bytes() {
             // SAFETY: an I/O port write; QEMU's debugcon ignores it if absent.
-            unsafe { core::arch::asm!("out dx, al", in("dx") DEBUGCON_PORT, in("al") b, options(nomem, nostack)) };
+            unsafe {
+                core::arch::asm!("out dx, al", in("dx") DEBUGCON_PORT, in("al") b, options(nomem, nostack))
+            };
             if b == b'\n' {
                 buf[n] = u16::from(b'\r');
                 n += 1;
             }
             // The report is ASCII; anything else is shown as '?'.
-            buf[n] = if b.is_ascii() { u16::from(b) } else { u16::from(b'?') };
+            buf[n] = if b.is_ascii() {
+                u16::from(b)
+            } else {
+                u16::from(b'?')
+            };
             n += 1;
             if n >= 128 {
                 self.flush(&mut buf, &mut n);
@@ -104,7 +110,9 @@ impl Console {
 /// test step's timeout (not a false pass) ends the run.
 fn exit(value: u32) -> ! {
     // SAFETY: an I/O port write to QEMU's isa-debug-exit device.
-    unsafe { core::arch::asm!("out dx, eax", in("dx") DEBUG_EXIT_PORT, in("eax") value, options(nomem, nostack)) };
+    unsafe {
+        core::arch::asm!("out dx, eax", in("dx") DEBUG_EXIT_PORT, in("eax") value, options(nomem, nostack))
+    };
     loop {
         core::hint::spin_loop();
     }
