@@ -86,7 +86,7 @@ firmware_boot_uefi() {
     }
     grep -q "cem_swapcontext: 28 callee-saved registers survive" "$dir/debugcon.log" ||
         { echo "expected the 28-register canary"; return 1; }
-    fwboot_check_log "$dir/debugcon.log" 9 "uefi: all checks passed" || return 1
+    fwboot_check_log "$dir/debugcon.log" 10 "uefi: all checks passed" || return 1
     # ConOut reached the console too (OVMF mirrors it to the serial port).
     tr -d '\r' <"$dir/console.log" | grep -q "uefi: all checks passed" ||
         { echo "ConOut output missing from the serial console"; return 1; }

@@ -13,6 +13,9 @@
 
 use core::ffi::c_void;
 use core::fmt::{self, Write};
+use core::ptr::{addr_of, addr_of_mut};
+
+use cem_ctx::{make_context, swap_context, Context, Coroutine, CoroutineResult, Yielder};
 
 #[path = "../../firmware/src/work.rs"]
 mod work;
@@ -120,6 +123,112 @@ fn exit(value: u32) -> ! {
 
 static mut CON_OUT: *mut TextOutput = core::ptr::null_mut();
 
+/// IA32_GS_BASE: the base address of `gs:` in 64-bit mode (Intel SDM vol. 4).
+const IA32_GS_BASE: u32 = 0xc000_0101;
+/// Bytes of a Windows TEB up to and including GuaranteedStackBytes (0x1748).
+const TEB_SPAN: usize = 0x1750;
+const SENTINEL: u64 = 0x5e17_1e15_5e17_1e15;
+
+/// A fake TEB that `gs` points at while the work runs: filled with a pattern,
+/// its NT_TIB.Self (0x30) pointing at itself. A switch that touched TEB fields
+/// would read that self pointer and write into this block, where the check
+/// sees it, instead of into whatever memory the firmware's `gs` points at.
+#[repr(C, align(16))]
+struct GsSentinel([u64; TEB_SPAN / 8]);
+static mut GS_SENTINEL: GsSentinel = GsSentinel([SENTINEL; TEB_SPAN / 8]);
+
+fn gs_base() -> u64 {
+    let (lo, hi): (u32, u32);
+    // SAFETY: rdmsr of an architectural MSR at CPL 0 (UEFI boot services).
+    unsafe {
+        core::arch::asm!("rdmsr", in("ecx") IA32_GS_BASE, out("eax") lo, out("edx") hi, options(nomem, nostack))
+    };
+    u64::from(lo) | (u64::from(hi) << 32)
+}
+
+/// # Safety
+/// Nothing running may depend on the old GS base until it is restored.
+unsafe fn set_gs_base(base: u64) {
+    // SAFETY: wrmsr of an architectural MSR at CPL 0; the caller's contract.
+    unsafe {
+        core::arch::asm!("wrmsr", in("ecx") IA32_GS_BASE, in("eax") base as u32, in("edx") (base >> 32) as u32, options(nostack))
+    };
+}
+
+/// Points `gs` at the sentinel; returns the firmware's GS base.
+///
+/// # Safety
+/// As [`set_gs_base`]; called once.
+unsafe fn gs_sentinel_install() -> u64 {
+    let old = gs_base();
+    // SAFETY: the sentinel is only used here and in gs_sentinel_intact.
+    unsafe {
+        let s = &mut *core::ptr::addr_of_mut!(GS_SENTINEL);
+        s.0[0x30 / 8] = s.0.as_ptr() as u64;
+        set_gs_base(s.0.as_ptr() as u64);
+    }
+    old
+}
+
+static mut PROBE_STACK: work::StaticStack = work::StaticStack([0; work::STACK_SIZE]);
+static mut PROBE_RAW_STACK: work::StaticStack = work::StaticStack([0; work::STACK_SIZE]);
+static mut PROBE_MAIN: Context = unsafe { core::mem::zeroed() };
+static mut PROBE_RAW: Context = unsafe { core::mem::zeroed() };
+static mut PROBE_RAW_SAW: bool = false;
+
+extern "C" fn probe_raw() {
+    // SAFETY: single core; the statics are this probe's own.
+    unsafe {
+        PROBE_RAW_SAW = gs_sentinel_intact();
+        swap_context(addr_of_mut!(PROBE_RAW), addr_of!(PROBE_MAIN));
+    }
+    cem_ctx::trap()
+}
+
+/// Checks the sentinel while running on other stacks: a switch that loaded
+/// TEB fields would have written that stack's bounds into it by then (the
+/// symmetric save on the way back would hide it afterwards).
+///
+/// # Safety
+/// Called once, with `gs` on the sentinel.
+unsafe fn sentinel_inside_contexts() -> bool {
+    // SAFETY: each probe stack is used once, here.
+    unsafe {
+        let stack: &'static mut [u8] = &mut (*addr_of_mut!(PROBE_STACK)).0;
+        let Ok(mut co) = Coroutine::new(stack, |(), y: &Yielder<(), bool>| {
+            y.suspend(gs_sentinel_intact());
+            gs_sentinel_intact()
+        }) else {
+            return false;
+        };
+        let first = matches!(co.resume(()), CoroutineResult::Yield(true));
+        let second = matches!(co.resume(()), CoroutineResult::Complete(true));
+        let raw = addr_of_mut!(PROBE_RAW_STACK);
+        if make_context(
+            addr_of_mut!(PROBE_RAW),
+            raw.cast(),
+            work::STACK_SIZE,
+            Some(probe_raw),
+            None,
+        )
+        .is_err()
+        {
+            return false;
+        }
+        swap_context(addr_of_mut!(PROBE_MAIN), addr_of!(PROBE_RAW));
+        first && second && PROBE_RAW_SAW
+    }
+}
+
+fn gs_sentinel_intact() -> bool {
+    // SAFETY: read after gs points elsewhere again.
+    let s = unsafe { &*core::ptr::addr_of!(GS_SENTINEL) };
+    let own = s.0.as_ptr() as u64;
+    s.0.iter()
+        .enumerate()
+        .all(|(i, &v)| v == if i == 0x30 / 8 { own } else { SENTINEL })
+}
+
 /// The UEFI entry point (the name the `x86_64-unknown-uefi` target links as
 /// the image entry).
 #[no_mangle]
@@ -131,8 +240,19 @@ extern "efiapi" fn efi_main(_image: *mut c_void, system_table: *const SystemTabl
     unsafe { CON_OUT = con_out };
     let out = &mut Console(con_out);
     let _ = writeln!(out, "cem-ctx UEFI application (Microsoft x64, no TEB)");
-    // SAFETY: run once each, on the boot processor.
-    let ok = unsafe { work::run(out) & canary::run(out) };
+    // SAFETY: run once each, on the boot processor; the GS base is the
+    // firmware's again before anything else runs.
+    let ok = unsafe {
+        let firmware_gs = gs_sentinel_install();
+        let ran = work::run(out) & canary::run(out);
+        let inside = sentinel_inside_contexts();
+        set_gs_base(firmware_gs);
+        ran & work::check(
+            out,
+            "no TEB field written through gs (sentinel intact inside a Coroutine, a raw context, and after)",
+            inside && gs_sentinel_intact(),
+        )
+    };
     if ok {
         let _ = writeln!(out, "uefi: all checks passed");
         exit(EXIT_PASSED)
