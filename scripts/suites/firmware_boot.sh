@@ -7,7 +7,7 @@
 #
 # Debian packages: qemu-system-arm (qemu-system-aarch64), qemu-system-x86,
 # ovmf; rustup targets: aarch64-unknown-none, aarch64-unknown-none-softfloat,
-# x86_64-unknown-uefi.
+# x86_64-unknown-none, x86_64-unknown-uefi; rustup component llvm-tools.
 
 # Checks that every named command exists.
 fwboot_need() {
@@ -58,6 +58,35 @@ firmware_boot_aarch64() {
     grep -q "cem_swapcontext: $regs callee-saved registers survive" "$log" ||
         { echo "expected the $regs-register canary"; return 1; }
     fwboot_check_log "$log" 9 "firmware: all checks passed"
+}
+
+# firmware_boot_x86_64 PROFILE: the firmware example (x86_64-unknown-none) on
+# a QEMU PC through its PVH entry note, in long mode without SSE/x87 enabled.
+# Output on the debug console; isa-debug-exit makes QEMU exit with
+# (value << 1) | 1: 33 = passed, 35 = check failed, 37 = panic. A fault has
+# no handler: the triple fault ends QEMU (-no-reboot) without status 33.
+firmware_boot_x86_64() {
+    local profile=${1:-debug} flag=() dir status
+    fwboot_need qemu-system-x86_64 timeout || return 1
+    [ "$profile" = release ] && flag=(--release)
+    cargo build "${flag[@]}" --manifest-path examples/firmware/Cargo.toml --target x86_64-unknown-none \
+        --target-dir target/firmware || return 1
+    dir=target/firmware/x86_64-unknown-none/$profile
+    rm -f "$dir/debugcon.log"
+    timeout 60 qemu-system-x86_64 -nographic -no-reboot -net none \
+        -kernel "$dir/cem-ctx-firmware-example" \
+        -debugcon "file:$dir/debugcon.log" -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+        </dev/null >"$dir/console.log" 2>&1
+    status=$?
+    cat "$dir/debugcon.log" 2>/dev/null
+    [ "$status" = 33 ] || {
+        echo "qemu-system-x86_64 exited with $status (expected 33; 35 = check failed, 37 = panic, 124 = timeout)"
+        tail -c 2000 "$dir/console.log"
+        return 1
+    }
+    grep -q "cem_swapcontext: 6 callee-saved registers survive" "$dir/debugcon.log" ||
+        { echo "expected the 6-register canary"; return 1; }
+    fwboot_check_log "$dir/debugcon.log" 9 "firmware: all checks passed"
 }
 
 # firmware_boot_uefi PROFILE: the UEFI example (x86_64-unknown-uefi) from a

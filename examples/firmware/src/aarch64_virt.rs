@@ -53,7 +53,7 @@ global_asm!(
     "bl {main}",
     "b .",
     fp = const FP_ENABLE,
-    main = sym super::firmware_main,
+    main = sym entry,
 );
 
 #[cfg(target_feature = "neon")]
@@ -91,6 +91,33 @@ pub const EXIT_WRONG_EL: u32 = 2;
 pub const EXIT_EXCEPTION: u32 = 3;
 /// The panic handler ran.
 pub const EXIT_PANIC: u32 = 4;
+
+/// Entered from the boot code with the exception level it runs at.
+extern "C" fn entry(el: u64) -> ! {
+    let out = &mut Semihosting;
+    let fp = if cfg!(target_feature = "neon") {
+        "FP/SIMD on"
+    } else {
+        "softfloat, FP/SIMD trapping"
+    };
+    let _ = writeln!(out, "cem-ctx firmware on qemu virt: EL{el}, {fp}");
+    if el != 1 {
+        let _ = writeln!(out, "FAIL written for EL1, entered at EL{el}");
+        exit(EXIT_WRONG_EL);
+    }
+    if crate::run_all(out) {
+        let _ = writeln!(out, "firmware: all checks passed");
+        exit(EXIT_OK)
+    }
+    let _ = writeln!(out, "firmware: checks FAILED");
+    exit(EXIT_CHECK_FAILED)
+}
+
+/// Reports a panic and exits with the panic status.
+pub fn panic_exit(info: &core::panic::PanicInfo<'_>) -> ! {
+    let _ = writeln!(Semihosting, "FAIL panic: {info}");
+    exit(EXIT_PANIC)
+}
 
 extern "C" fn unexpected_exception(vector: u64, esr: u64, elr: u64) -> ! {
     let _ = writeln!(
