@@ -80,7 +80,7 @@ firmware_boot_x86_64() {
     status=$?
     cat "$dir/debugcon.log" 2>/dev/null
     [ "$status" = 33 ] || {
-        echo "qemu-system-x86_64 exited with $status (expected 33; 35 = check failed, 37 = panic, 124 = timeout)"
+        echo "qemu-system-x86_64 exited with $status (expected 33; 35 = check failed, 37 = panic, 124 = timeout, 0 = triple fault)"
         tail -c 2000 "$dir/console.log"
         return 1
     }
