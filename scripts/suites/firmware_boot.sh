@@ -129,3 +129,18 @@ firmware_boot_uefi() {
     [ "$gs" = 0 ] || { echo "UEFI image accesses gs: $gs instructions"; return 1; }
     echo "UEFI image: no gs-relative access (no TEB fields switched)"
 }
+
+# rustfmt and clippy (-D warnings) for the core on x86_64-unknown-uefi and for
+# both firmware example packages on every target they build for.
+firmware_examples_lint() {
+    local t
+    cargo clippy -p cem-ctx --target x86_64-unknown-uefi -- -D warnings || return 1
+    cargo fmt --manifest-path examples/firmware/Cargo.toml -- --check || return 1
+    cargo fmt --manifest-path examples/uefi/Cargo.toml -- --check || return 1
+    for t in aarch64-unknown-none aarch64-unknown-none-softfloat x86_64-unknown-none; do
+        cargo clippy --manifest-path examples/firmware/Cargo.toml --target "$t" \
+            --target-dir target/firmware -- -D warnings || return 1
+    done
+    cargo clippy --manifest-path examples/uefi/Cargo.toml --target x86_64-unknown-uefi \
+        --target-dir target/uefi -- -D warnings
+}
