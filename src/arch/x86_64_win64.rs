@@ -1,6 +1,6 @@
-//! Microsoft x64 calling convention (Windows): saved-state layout, including
-//! the TEB fields that describe the current stack, and initial frame. The
-//! switch itself is `asm/x86_64_win64.s`.
+//! Microsoft x64 calling convention (Windows, and UEFI x64 without the TEB
+//! part): saved-state layout, including the TEB fields that describe the
+//! current stack, and initial frame. The switch itself is `asm/x86_64_win64.s`.
 
 use static_assertions::{assert_eq_align, assert_eq_size, const_assert_eq};
 

@@ -4,7 +4,9 @@
 //!
 //! `x86_64-unknown-uefi` uses the Microsoft x64 calling convention (UEFI spec
 //! §2.3.4.2) but there is no Windows TEB behind `gs`: cem-ctx assembles its TEB
-//! code out there (`CEM_TEB` in `asm/x86_64_win64.s`). Output goes to the
+//! code out there (`CEM_TEB` in `asm/x86_64_win64.s`). While the work runs,
+//! `gs` points at a fake TEB filled with a pattern, checked from inside a
+//! coroutine, a raw context and afterwards. Output goes to the
 //! console (ConOut) and to QEMU's debug console (port 0xE9, `-debugcon`); the
 //! result leaves through QEMU's `isa-debug-exit` device (port 0xF4), which makes
 //! QEMU exit with status `(value << 1) | 1`: 33 when every check passed.
