@@ -47,9 +47,23 @@
 // walks ExceptionList. A switch that leaves them describing the old stack breaks
 // stack probes, SEH and C++ exceptions on the new one.
 
+// CEM_TEB (from src/arch/x86_64_win64.rs) is 1 on Windows and 0 on UEFI, which
+// uses this calling convention without a TEB (gs: points at none there). With
+// 0, TEB_ADDRESS, SAVE_TEB_STACK and LOAD_TEB_STACK assemble to nothing and the
+// TEB slots stay in the layouts, unused.
+
+// Loads the TEB address through its self pointer (NT_TIB.Self, gs:TEB_SELF),
+// so the field accesses are plain loads and stores.
+.macro TEB_ADDRESS reg
+.if CEM_TEB
+    movq    %gs:TEB_SELF, \reg
+.endif
+.endm
+
 // Copies the five TEB stack fields (teb = TEB address register) to the
 // TebStack at off(base).
 .macro SAVE_TEB_STACK teb, base, off, tmp, tmp32
+.if CEM_TEB
     movq    TEB_STACK_BASE(\teb), \tmp
     movq    \tmp, \off+TEB_SLOT_STACK_BASE(\base)
     movq    TEB_STACK_LIMIT(\teb), \tmp
@@ -60,10 +74,12 @@
     movq    \tmp, \off+TEB_SLOT_EXCEPTION_LIST(\base)
     movl    TEB_GUARANTEED_STACK_BYTES(\teb), \tmp32
     movl    \tmp32, \off+TEB_SLOT_GUARANTEED(\base)
+.endif
 .endm
 
 // The reverse: loads the TEB stack fields from the TebStack at off(base).
 .macro LOAD_TEB_STACK teb, base, off, tmp, tmp32
+.if CEM_TEB
     movq    \off+TEB_SLOT_STACK_BASE(\base), \tmp
     movq    \tmp, TEB_STACK_BASE(\teb)
     movq    \off+TEB_SLOT_STACK_LIMIT(\base), \tmp
@@ -74,6 +90,7 @@
     movq    \tmp, TEB_EXCEPTION_LIST(\teb)
     movl    \off+TEB_SLOT_GUARANTEED(\base), \tmp32
     movl    \tmp32, TEB_GUARANTEED_STACK_BYTES(\teb)
+.endif
 .endm
 
 
@@ -110,9 +127,8 @@ FUNC_ENTRY cem_swapcontext_value
     movups  %xmm13, CTX_XMM13(%rcx)
     movups  %xmm14, CTX_XMM14(%rcx)
     movups  %xmm15, CTX_XMM15(%rcx)
-    // The TEB through its self pointer (NT_TIB.Self, gs:TEB_SELF), so the field
-    // accesses are plain loads and stores. r8-r11 are volatile scratch.
-    movq    %gs:TEB_SELF, %r10
+    // r8-r11 are volatile scratch.
+    TEB_ADDRESS %r10
     SAVE_TEB_STACK %r10, %rcx, CTX_TEB, %r8, %r8d
 .if CEM_FP_STATE
     SWITCH_FP_CONTROL CTX_MXCSR(%rcx), CTX_FCW(%rcx), CTX_MXCSR(%rdx), CTX_FCW(%rdx)
@@ -201,7 +217,8 @@ FUNC_END cem_context_trap
 // link block (Rust `CoroutineLink`) is as in x86_64_sysv.s: LINK_PARENT_SP,
 // LINK_COROUTINE_SP, and LINK_FP_CONTROL, nonzero when the coroutine keeps its
 // own MXCSR/x87 control word (the default). The TEB fields are always
-// switched: they are what makes exceptions and stack probes work.
+// switched where there is a TEB (CEM_TEB): they are what makes exceptions and
+// stack probes work.
 
 // In: rdi = value for the coroutine, rdx = link block. Entered by `call`, which
 // pushed the parent frame's FRAME_RESUME.
@@ -212,7 +229,7 @@ FUNC_BEGIN cem_ctx_x86_64_win64_resume
     .seh_endprologue
     movq    %rbx, FRAME_RBX(%rsp)
     movq    %rbp, FRAME_RBP(%rsp)
-    movq    %gs:TEB_SELF, %r10
+    TEB_ADDRESS %r10
     SAVE_TEB_STACK %r10, %rsp, FRAME_TEB, %rax, %eax
     movq    LINK_COROUTINE_SP(%rdx), %rsi
     movq    %rsp, LINK_PARENT_SP(%rdx)
@@ -237,7 +254,7 @@ FUNC_BEGIN cem_ctx_x86_64_win64_suspend
     movq    %rax, FRAME_RESUME(%rsp)
     movq    %rbx, FRAME_RBX(%rsp)
     movq    %rbp, FRAME_RBP(%rsp)
-    movq    %gs:TEB_SELF, %r10
+    TEB_ADDRESS %r10
     SAVE_TEB_STACK %r10, %rsp, FRAME_TEB, %rax, %eax
     movq    %rsp, LINK_COROUTINE_SP(%rdx)
     movq    LINK_PARENT_SP(%rdx), %rsi
@@ -271,5 +288,6 @@ FUNC_BEGIN cem_ctx_x86_64_win64_coroutine_start
     .seh_endproc
 FUNC_END cem_ctx_x86_64_win64_coroutine_start
 
+.purgem TEB_ADDRESS
 .purgem SAVE_TEB_STACK
 .purgem LOAD_TEB_STACK

@@ -21,10 +21,13 @@ APT_PACKAGES=(
 )
 # Installed without their Recommends (qemu-system-* would pull in GTK front ends).
 APT_PACKAGES_LEAN=(
+    # firmware job: bare-metal builds booted under qemu-system, UEFI under OVMF
+    qemu-system-arm qemu-system-x86 ovmf
 )
 RUST_TARGETS=(
     x86_64-unknown-none x86_64-apple-darwin x86_64-pc-windows-gnu x86_64-pc-windows-msvc
     aarch64-unknown-linux-gnu aarch64-apple-darwin aarch64-unknown-none aarch64-unknown-none-softfloat
+    x86_64-unknown-uefi
 )
 RUST_COMPONENTS=(clippy rustfmt llvm-tools)
 

@@ -11,7 +11,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-JOBS=(lint native mutation aarch64 windows builds)
+JOBS=(lint native mutation aarch64 windows firmware builds)
 
 usage() {
     echo "usage: scripts/test.sh [JOB...]; jobs: ${JOBS[*]}"
@@ -192,12 +192,28 @@ job_windows() {
         -DCMAKE_TOOLCHAIN_FILE="$ROOT/c-tests/toolchains/x86_64-w64-mingw32.cmake"
 }
 
+# Bare-metal builds that really run: booted under qemu-system (AArch64 virt,
+# x86-64 PVH) and a UEFI application under OVMF.
+job_firmware() {
+    # shellcheck source=scripts/suites/firmware_boot.sh
+    source "$ROOT/scripts/suites/firmware_boot.sh"
+    local t p
+    for t in aarch64-unknown-none aarch64-unknown-none-softfloat; do
+        for p in debug release; do
+            step "firmware boot, $t (qemu virt, $p)" firmware_boot_aarch64 "$t" "$p"
+        done
+    done
+    for p in debug release; do
+        step "firmware boot, x86_64-unknown-none (qemu PVH, $p)" firmware_boot_x86_64 "$p"
+        step "UEFI application, x86_64-unknown-uefi (OVMF, $p)" firmware_boot_uefi "$p"
+    done
+    step "firmware examples: fmt + clippy, core on x86_64-unknown-uefi" firmware_examples_lint
+}
+
 job_builds() {
     step "build check, x86_64-apple-darwin" cross_archive x86_64-apple-darwin libcem_ctx.a _
     step "build check, aarch64-apple-darwin" cross_archive aarch64-apple-darwin libcem_ctx.a _
     step "build check, x86_64-pc-windows-msvc (cem_ctx.lib)" cross_archive x86_64-pc-windows-msvc cem_ctx.lib
-    step "firmware example (no_std, own panic handler), x86_64-unknown-none" firmware_build x86_64-unknown-none
-    step "firmware example (no_std, own panic handler), aarch64-unknown-none" firmware_build aarch64-unknown-none
 }
 
 for job in "${selected[@]}"; do

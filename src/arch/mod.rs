@@ -80,7 +80,8 @@ macro_rules! object_format_prelude {
 }
 
 /// Expands to the object-format prelude (a string literal) for this target.
-#[cfg(target_os = "windows")]
+/// UEFI images are PE/COFF too.
+#[cfg(any(target_os = "windows", target_os = "uefi"))]
 macro_rules! object_format_prelude {
     () => {
         r#"
@@ -107,7 +108,7 @@ macro_rules! object_format_prelude {
 }
 
 /// Expands to the object-format prelude (a string literal) for this target.
-#[cfg(not(any(target_vendor = "apple", target_os = "windows")))]
+#[cfg(not(any(target_vendor = "apple", target_os = "windows", target_os = "uefi")))]
 macro_rules! object_format_prelude {
     () => {
         r#"
@@ -287,14 +288,22 @@ extern "C" {
 #[macro_use]
 mod x86_64_common;
 
-#[cfg(all(target_arch = "x86_64", not(target_os = "windows")))]
+#[cfg(all(
+    target_arch = "x86_64",
+    not(any(target_os = "windows", target_os = "uefi"))
+))]
 pub mod x86_64_sysv;
-#[cfg(all(target_arch = "x86_64", not(target_os = "windows")))]
+#[cfg(all(
+    target_arch = "x86_64",
+    not(any(target_os = "windows", target_os = "uefi"))
+))]
 pub use x86_64_sysv as native;
 
-#[cfg(all(target_arch = "x86_64", target_os = "windows"))]
+// UEFI on x86-64 uses the Microsoft x64 calling convention (UEFI spec §2.3.4.2)
+// but has no TEB: the Windows module assembles its TEB code out there (CEM_TEB).
+#[cfg(all(target_arch = "x86_64", any(target_os = "windows", target_os = "uefi")))]
 pub mod x86_64_win64;
-#[cfg(all(target_arch = "x86_64", target_os = "windows"))]
+#[cfg(all(target_arch = "x86_64", any(target_os = "windows", target_os = "uefi")))]
 pub use x86_64_win64 as native;
 
 #[cfg(all(target_arch = "aarch64", target_os = "windows"))]

@@ -1,6 +1,6 @@
-//! Microsoft x64 calling convention (Windows): saved-state layout, including
-//! the TEB fields that describe the current stack, and initial frame. The
-//! switch itself is `asm/x86_64_win64.s`.
+//! Microsoft x64 calling convention (Windows, and UEFI x64 without the TEB
+//! part): saved-state layout, including the TEB fields that describe the
+//! current stack, and initial frame. The switch itself is `asm/x86_64_win64.s`.
 
 use core::mem::{offset_of, size_of};
 
@@ -17,6 +17,7 @@ abi_global_asm!(
         x86_64_common_epilogue!(),
     ],
     names: [
+        CEM_TEB = HAS_TEB as usize,
         CTX_RBX = offset_of!(Context, rbx),
         CTX_RBP = offset_of!(Context, rbp),
         CTX_RDI = offset_of!(Context, rdi),
@@ -60,6 +61,14 @@ abi_global_asm!(
     ],
     options(att_syntax)
 );
+
+/// Whether `gs` points at a Windows Thread Environment Block whose stack
+/// fields the switch keeps (`CEM_TEB` in the assembly). UEFI uses the same
+/// calling convention (UEFI spec §2.3.4.2) but has no TEB, and `gs` may hold
+/// anything the firmware left there, so the TEB slots of [`Context`] and of
+/// the coroutine frame are kept (same layout on both) but `gs:` is never
+/// touched.
+const HAS_TEB: bool = cfg!(not(target_os = "uefi"));
 
 /// Offsets of the fields in the Thread Environment Block (x64) that describe
 /// the current stack, in bytes from the TEB's start (`gs:[0]` addresses it).
@@ -413,6 +422,7 @@ pub(crate) unsafe fn init_coroutine(
 macro_rules! coroutine_switch_asm {
     ($($template:literal),+; $target:path, $value:ident, $link:ident) => {{
         let out: usize;
+        #[cfg(target_feature = "sse")]
         core::arch::asm!(
             $($template),+,
             target = sym $target,
@@ -421,6 +431,31 @@ macro_rules! coroutine_switch_asm {
             out("rsi") _, out("r12") _, out("r13") _, out("r14") _, out("r15") _,
             out("xmm6") _, out("xmm7") _, out("xmm8") _, out("xmm9") _, out("xmm10") _,
             out("xmm11") _, out("xmm12") _, out("xmm13") _, out("xmm14") _, out("xmm15") _,
+            clobber_abi("C"),
+        );
+        // Without SSE (x86_64-unknown-uefi) the compiler never allocates xmm
+        // registers, so xmm clobbers would make it save nothing; yet xmm6-xmm15
+        // stay nonvolatile for the code around us (UEFI spec §2.3.4.2). Each
+        // side keeps them in 160 bytes on its own stack across the switch
+        // (rsp is 16-byte aligned here: no `nostack`). Suspend resumes at the
+        // label after its `jmp` with rsp where it was, so the restore matches.
+        #[cfg(not(target_feature = "sse"))]
+        core::arch::asm!(
+            "sub rsp, 160",
+            "movups [rsp], xmm6", "movups [rsp + 16], xmm7", "movups [rsp + 32], xmm8",
+            "movups [rsp + 48], xmm9", "movups [rsp + 64], xmm10", "movups [rsp + 80], xmm11",
+            "movups [rsp + 96], xmm12", "movups [rsp + 112], xmm13", "movups [rsp + 128], xmm14",
+            "movups [rsp + 144], xmm15",
+            $($template),+,
+            "movups xmm6, [rsp]", "movups xmm7, [rsp + 16]", "movups xmm8, [rsp + 32]",
+            "movups xmm9, [rsp + 48]", "movups xmm10, [rsp + 64]", "movups xmm11, [rsp + 80]",
+            "movups xmm12, [rsp + 96]", "movups xmm13, [rsp + 112]", "movups xmm14, [rsp + 128]",
+            "movups xmm15, [rsp + 144]",
+            "add rsp, 160",
+            target = sym $target,
+            inout("rdi") $value => out,
+            in("rdx") $link,
+            out("rsi") _, out("r12") _, out("r13") _, out("r14") _, out("r15") _,
             clobber_abi("C"),
         );
         out
