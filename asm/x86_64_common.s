@@ -1,32 +1,70 @@
 // cem-ctx: assembler macros shared by both x86-64 ABIs (x86_64_sysv.s and
 // x86_64_win64.s). Prepended to each of them by abi_global_asm! (see
 // src/arch/x86_64_common.rs) and purged after each, so every global_asm! block
-// defines them once. The names they use (LINK_FP_CONTROL, FRAME_MXCSR,
-// FRAME_FCW) are set by each ABI from its Rust layout.
+// defines them once. The names they use (MXCSR_CONTROL, LINK_FP_CONTROL,
+// FRAME_MXCSR, FRAME_FCW) are set from Rust.
+//
+// FP control state, per context. psABI §3.2.1 (and the Microsoft convention)
+// make the *control* bits of MXCSR (bits 6-15: DAZ, exception masks, rounding,
+// FTZ = MXCSR_CONTROL) and the x87 control word callee-saved, and the MXCSR
+// *status* flags (bits 0-5, sticky exception flags) caller-saved. So a switch
+// keeps the control bits with each context and lets the status flags follow the
+// running thread, as they do across a call: after a switch the resumed side
+// sees the flags that were set when the other side switched away.
+//
+// That is also what makes the switch cheap. Loading MXCSR with a *different*
+// value costs ~50 ns on current Intel and AMD cores, and PE (inexact) is set by
+// almost any division, so restoring the whole register, status included, makes
+// every switch between a context that did floating point and one that did not
+// pay that. Here the registers are only loaded when the control state really
+// differs, which real programs almost never have.
 
-// Saves MXCSR and the x87 control word to save_* and loads them from load_*
-// (their control bits are callee-saved). Unconditionally: a compare-and-skip
-// must read back what stmxcsr just stored, and on this project's AMD machine
-// that read-back stalls the switch (measured with examples/ns_per_switch, same
-// binary: 10.9-13.9 ns per switch with the compare, 8.3-8.8 ns without),
-// while an unconditional ldmxcsr/fldcw of a value written long ago does not.
-.macro SWITCH_FP_CONTROL save_mxcsr, save_cw, load_mxcsr, load_cw
-    stmxcsr \save_mxcsr
-    fnstcw  \save_cw
-    ldmxcsr \load_mxcsr
-    fldcw   \load_cw
+// Stores the current MXCSR and x87 control word (whole registers; the status
+// flags in the stored MXCSR are never loaded back). Issued early, so that the
+// read-back in FP_CONTROL_LOAD finds the stores completed.
+.macro FP_CONTROL_SAVE mxcsr, fcw
+    stmxcsr \mxcsr
+    fnstcw  \fcw
+.endm
+
+// Makes the control state stored at new_* current, keeping the current status
+// flags; skips both loads when the control state at cur_* (what
+// FP_CONTROL_SAVE stored) is already the same. tmp: 4 bytes of scratch memory;
+// ra, rb, rc: 32-bit scratch registers.
+.macro FP_CONTROL_LOAD cur_mxcsr, cur_fcw, new_mxcsr, new_fcw, tmp, ra, rb, rc
+    movl    \new_mxcsr, \ra
+    xorl    \cur_mxcsr, \ra
+    andl    $MXCSR_CONTROL, \ra
+    // 2-byte loads: the size fnstcw stored, so the read-back is forwarded.
+    movzwl  \new_fcw, \rb
+    movzwl  \cur_fcw, \rc
+    xorl    \rc, \rb
+    shll    $16, \rb
+    orl     \rb, \ra
+    jz      4f
+    // ra: the MXCSR control bits that differ (the CW's differences are in the
+    // upper half, dropped here). Flipping them in the current value gives the
+    // incoming control bits with the current status flags.
+    andl    $MXCSR_CONTROL, \ra
+    xorl    \cur_mxcsr, \ra
+    movl    \ra, \tmp
+    ldmxcsr \tmp
+    fldcw   \new_fcw
+4:
 .endm
 
 // The fast path's FP control switch between the CoroutineFrame being left at
 // (save) and the one being resumed (load), skipped when the coroutine whose
 // link block is at (link) opted out (Options::fp_control false): then both
-// sides share one FP control state, as a function and its caller do. Targets
-// without SSE (CEM_FP_STATE = 0) assemble nothing.
-.macro COROUTINE_FP_CONTROL link, save, load
+// sides share one FP control state, as a function and its caller do. The
+// resumed frame's MXCSR slot is dead once it is resumed, so it serves as the
+// scratch for ldmxcsr. Targets without SSE (CEM_FP_STATE = 0) assemble nothing.
+.macro COROUTINE_FP_CONTROL link, save, load, ra, rb, rc
 .if CEM_FP_STATE
     cmpb    $0, LINK_FP_CONTROL(\link)
     je      3f
-    SWITCH_FP_CONTROL FRAME_MXCSR(\save), FRAME_FCW(\save), FRAME_MXCSR(\load), FRAME_FCW(\load)
+    FP_CONTROL_SAVE FRAME_MXCSR(\save), FRAME_FCW(\save)
+    FP_CONTROL_LOAD FRAME_MXCSR(\save), FRAME_FCW(\save), FRAME_MXCSR(\load), FRAME_FCW(\load), FRAME_MXCSR(\load), \ra, \rb, \rc
 3:
 .endif
 .endm

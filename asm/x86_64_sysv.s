@@ -15,7 +15,9 @@
 //   CTX_R14         32     8  r14      |
 //   CTX_R15         40     8  r15     /
 //   CTX_RSP         48     8  rsp at the switch; [rsp] holds the address to resume at
-//   CTX_MXCSR       56     4  MXCSR (control bits 6-15 are callee-saved, §3.2.1)
+//   CTX_MXCSR       56     4  MXCSR; its control bits 6-15 are callee-saved (§3.2.1)
+//                             and follow the context, its status flags 0-5 are
+//                             caller-saved and follow the thread (see x86_64_common.s)
 //   CTX_FCW         60     2  x87 control word (callee-saved, §3.2.1), in Cem's `_padding`
 //                   62     2  upper half of `_padding`: zero from cem_makecontext
 //
@@ -47,6 +49,9 @@ FUNC_ENTRY cem_swapcontext_value
     .cfi_startproc
     // IBT landing pad: C code may call us through a function pointer.
     endbr64
+.if CEM_FP_STATE
+    FP_CONTROL_SAVE CTX_MXCSR(%rdi), CTX_FCW(%rdi)
+.endif
     movq    %rdx, %rax
     movq    %rbx, CTX_RBX(%rdi)
     movq    %rbp, CTX_RBP(%rdi)
@@ -54,12 +59,8 @@ FUNC_ENTRY cem_swapcontext_value
     movq    %r13, CTX_R13(%rdi)
     movq    %r14, CTX_R14(%rdi)
     movq    %r15, CTX_R15(%rdi)
-    // Saved after nothing was pushed, so [rsp] is our return address and the
-    // red zone below rsp is untouched: the caller may keep data there.
+    // Saved after nothing was pushed, so [rsp] is our return address.
     movq    %rsp, CTX_RSP(%rdi)
-.if CEM_FP_STATE
-    SWITCH_FP_CONTROL CTX_MXCSR(%rdi), CTX_FCW(%rdi), CTX_MXCSR(%rsi), CTX_FCW(%rsi)
-.endif
     // When save_ctx == restore_ctx every load below reads what was just stored,
     // so the call simply returns.
     movq    CTX_RBX(%rsi), %rbx
@@ -68,6 +69,13 @@ FUNC_ENTRY cem_swapcontext_value
     movq    CTX_R13(%rsi), %r13
     movq    CTX_R14(%rsi), %r14
     movq    CTX_R15(%rsi), %r15
+.if CEM_FP_STATE
+    // Scheduled after the register moves, so the stores of FP_CONTROL_SAVE are
+    // done when it reads them back. Its scratch is our red zone: this is a
+    // leaf, and the caller's red zone ended where its call pushed our return
+    // address.
+    FP_CONTROL_LOAD CTX_MXCSR(%rdi), CTX_FCW(%rdi), CTX_MXCSR(%rsi), CTX_FCW(%rsi), -8(%rsp), %r8d, %r9d, %r10d
+.endif
     // From here on we run on the other stack. Its top also holds a return
     // address, so the CFA rule (rsp + 8) stays true across the switch.
     movq    CTX_RSP(%rsi), %rsp
@@ -150,7 +158,7 @@ FUNC_HIDDEN cem_ctx_x86_64_sysv_resume
     movq    %rbp, FRAME_RBP(%rsp)
     movq    LINK_COROUTINE_SP(%rdx), %rsi
     movq    %rsp, LINK_PARENT_SP(%rdx)
-    COROUTINE_FP_CONTROL %rdx, %rsp, %rsi
+    COROUTINE_FP_CONTROL %rdx, %rsp, %rsi, %r8d, %r9d, %r10d
     movq    FRAME_RBX(%rsi), %rbx
     movq    FRAME_RBP(%rsi), %rbp
     movq    FRAME_RESUME(%rsi), %rcx
@@ -177,7 +185,7 @@ FUNC_HIDDEN cem_ctx_x86_64_sysv_suspend
     movq    %rbp, FRAME_RBP(%rsp)
     movq    %rsp, LINK_COROUTINE_SP(%rdx)
     movq    LINK_PARENT_SP(%rdx), %rsi
-    COROUTINE_FP_CONTROL %rdx, %rsp, %rsi
+    COROUTINE_FP_CONTROL %rdx, %rsp, %rsi, %r8d, %r9d, %r10d
     movq    FRAME_RBX(%rsi), %rbx
     movq    FRAME_RBP(%rsi), %rbp
     // The parent's FRAME_RESUME is the return address of its resume call.

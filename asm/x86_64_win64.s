@@ -18,7 +18,9 @@
 //   CTX_R14              48     8   |
 //   CTX_R15              56     8  /
 //   CTX_RSP              64     8  rsp at the switch; [rsp] = resume address
-//   CTX_MXCSR            72     4  MXCSR (bits 6-15 nonvolatile)
+//   CTX_MXCSR            72     4  MXCSR: control bits 6-15 nonvolatile, follow the
+//                                  context; status flags follow the thread
+//                                  (see x86_64_common.s)
 //   CTX_FCW              76     4  x87 control word, low 16 bits (nonvolatile)
 //   CTX_TEB              80    36  the TEB stack fields, laid out as `TebStack`:
 //     + TEB_SLOT_STACK_BASE     0  8  NT_TIB.StackBase      at TEB + TEB_STACK_BASE (0x08)
@@ -131,7 +133,10 @@ FUNC_ENTRY cem_swapcontext_value
     TEB_ADDRESS %r10
     SAVE_TEB_STACK %r10, %rcx, CTX_TEB, %r8, %r8d
 .if CEM_FP_STATE
-    SWITCH_FP_CONTROL CTX_MXCSR(%rcx), CTX_FCW(%rcx), CTX_MXCSR(%rdx), CTX_FCW(%rdx)
+    FP_CONTROL_SAVE CTX_MXCSR(%rcx), CTX_FCW(%rcx)
+    // Scratch for ldmxcsr: the home space our caller reserved above our
+    // return address, ours by the convention.
+    FP_CONTROL_LOAD CTX_MXCSR(%rcx), CTX_FCW(%rcx), CTX_MXCSR(%rdx), CTX_FCW(%rdx), 8(%rsp), %r8d, %r9d, %r11d
 .endif
     LOAD_TEB_STACK %r10, %rdx, CTX_TEB, %r8, %r8d
     movups  CTX_XMM6(%rdx), %xmm6
@@ -233,7 +238,7 @@ FUNC_BEGIN cem_ctx_x86_64_win64_resume
     SAVE_TEB_STACK %r10, %rsp, FRAME_TEB, %rax, %eax
     movq    LINK_COROUTINE_SP(%rdx), %rsi
     movq    %rsp, LINK_PARENT_SP(%rdx)
-    COROUTINE_FP_CONTROL %rdx, %rsp, %rsi
+    COROUTINE_FP_CONTROL %rdx, %rsp, %rsi, %r8d, %r9d, %r11d
     LOAD_TEB_STACK %r10, %rsi, FRAME_TEB, %rax, %eax
     movq    FRAME_RBX(%rsi), %rbx
     movq    FRAME_RBP(%rsi), %rbp
@@ -258,7 +263,7 @@ FUNC_BEGIN cem_ctx_x86_64_win64_suspend
     SAVE_TEB_STACK %r10, %rsp, FRAME_TEB, %rax, %eax
     movq    %rsp, LINK_COROUTINE_SP(%rdx)
     movq    LINK_PARENT_SP(%rdx), %rsi
-    COROUTINE_FP_CONTROL %rdx, %rsp, %rsi
+    COROUTINE_FP_CONTROL %rdx, %rsp, %rsi, %r8d, %r9d, %r11d
     LOAD_TEB_STACK %r10, %rsi, FRAME_TEB, %rax, %eax
     movq    FRAME_RBX(%rsi), %rbx
     movq    FRAME_RBP(%rsi), %rbp

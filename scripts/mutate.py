@@ -88,7 +88,11 @@ X86_SLOT_MOVE = re.compile(
     r"^\s*(movq|movl|movups)\s+(" + X86_SAVED + r",\s*(CTX|FRAME|LINK)_\w+\(%\w+\)"
     r"|(CTX|FRAME|LINK)_\w+\(%\w+\),\s*" + X86_SAVED + r")\s*$")
 X86_FP_LINE = re.compile(r"^\s*(stmxcsr|fnstcw|ldmxcsr|fldcw)\s")
-X86_FP_SITE = re.compile(r"^\s*(SWITCH_FP_CONTROL|COROUTINE_FP_CONTROL)\s")
+# In FP_CONTROL_LOAD, after the skip branch: the merge of the incoming control
+# bits with the current status flags. (Before the branch, dropping part of the
+# comparison only makes the switch load when it could skip: same result.)
+X86_SKIP = re.compile(r"^\s*jz\s")
+X86_FP_MERGE = re.compile(r"^\s*(andl|xorl)\s")
 # Stack pointer switches that are not plain slot moves.
 X86_SP_LINE = re.compile(r"^\s*leaq\s+FRAME_\w+\(%rsi\),\s*%rsp\s*$")
 
@@ -163,8 +167,12 @@ def asm_mutants(path, text, macros):
         body = expand(code, macros)
         if len(body) > 1 or body[0] != code:
             yield ("delete " + label, "\n".join(lines[:i] + lines[i + 1:]))
+            after_skip = False
             for k, b in enumerate(body):
-                if mutable(b.split("//")[0].rstrip()):
+                b_code = b.split("//")[0].rstrip()
+                merge = after_skip and X86_FP_MERGE.match(b_code)
+                after_skip = after_skip or bool(X86_SKIP.match(b_code))
+                if merge or mutable(b_code):
                     yield (f"delete `{b.strip()}` from {label}",
                            "\n".join(lines[:i] + body[:k] + body[k + 1:] + lines[i + 1:]))
             continue
@@ -225,6 +233,7 @@ def copy_tree(dest):
 
 def cargo_cmd(cfg, profile, target_dir, no_run):
     cmd = ["cargo", "test", "-q", "-p", "cem-ctx", "--test", "switch", "--test", "coroutine",
+           "--test", "fp_control",
            "--target-dir", target_dir] + cfg["cargo"]
     if profile == "release":
         cmd.append("--release")

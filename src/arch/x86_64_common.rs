@@ -1,6 +1,13 @@
 //! Helpers shared by both x86-64 ABIs (System V and Microsoft x64): the FP
 //! control state a new context inherits, and the prefetch hint.
 
+/// The control bits of MXCSR (6–15: DAZ, the six exception masks, rounding
+/// control, FTZ), callee-saved in the System V psABI (§3.2.1) and the
+/// Microsoft x64 convention: the switch keeps them per context. Bits 0–5 are
+/// the sticky exception status flags, caller-saved: they follow the thread.
+/// `MXCSR_CONTROL` in the assembly.
+pub(crate) const MXCSR_CONTROL: u32 = 0xffc0;
+
 /// Reads the current MXCSR and x87 control word, which a new context inherits
 /// (as a new POSIX thread inherits the creating thread's FP environment).
 #[cfg(cem_fp_state)]
@@ -40,6 +47,6 @@ pub(crate) fn prefetch(addr: usize) {
 /// for the object-format macros.
 macro_rules! x86_64_common_epilogue {
     () => {
-        ".purgem SWITCH_FP_CONTROL\n.purgem COROUTINE_FP_CONTROL\n"
+        ".purgem FP_CONTROL_SAVE\n.purgem FP_CONTROL_LOAD\n.purgem COROUTINE_FP_CONTROL\n"
     };
 }

@@ -16,6 +16,7 @@ abi_global_asm!(
         x86_64_common_epilogue!(),
     ],
     names: [
+        MXCSR_CONTROL = super::x86_64_common::MXCSR_CONTROL,
         CTX_RBX = offset_of!(Context, rbx),
         CTX_RBP = offset_of!(Context, rbp),
         CTX_R12 = offset_of!(Context, r12),

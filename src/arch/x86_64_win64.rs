@@ -17,6 +17,7 @@ abi_global_asm!(
         x86_64_common_epilogue!(),
     ],
     names: [
+        MXCSR_CONTROL = super::x86_64_common::MXCSR_CONTROL,
         CEM_TEB = HAS_TEB as usize,
         CTX_RBX = offset_of!(Context, rbx),
         CTX_RBP = offset_of!(Context, rbp),
