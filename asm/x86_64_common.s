@@ -54,16 +54,26 @@
 .endm
 
 // The fast path's FP control switch between the CoroutineFrame being left at
-// (save) and the one being resumed (load), skipped when the coroutine whose
-// link block is at (link) opted out (Options::fp_control false): then both
-// sides share one FP control state, as a function and its caller do. The
-// resumed frame's MXCSR slot is dead once it is resumed, so it serves as the
-// scratch for ldmxcsr. Targets without SSE (CEM_FP_STATE = 0) assemble nothing.
-.macro COROUTINE_FP_CONTROL link, save, load, ra, rb, rc
+// (save) and the one being resumed (load), in two halves so that other moves
+// can separate the stores from their read-back: COROUTINE_FP_SAVE early,
+// COROUTINE_FP_LOAD late. Both are skipped when the coroutine whose link
+// block is at (link) opted out (Options::fp_control false): then both sides
+// share one FP control state, as a function and its caller do. The resumed
+// frame's MXCSR slot is dead once it is resumed, so it serves as the scratch
+// for ldmxcsr. Targets without SSE (CEM_FP_STATE = 0) assemble nothing.
+.macro COROUTINE_FP_SAVE link, save
 .if CEM_FP_STATE
     cmpb    $0, LINK_FP_CONTROL(\link)
     je      3f
     FP_CONTROL_SAVE FRAME_MXCSR(\save), FRAME_FCW(\save)
+3:
+.endif
+.endm
+
+.macro COROUTINE_FP_LOAD link, save, load, ra, rb, rc
+.if CEM_FP_STATE
+    cmpb    $0, LINK_FP_CONTROL(\link)
+    je      3f
     FP_CONTROL_LOAD FRAME_MXCSR(\save), FRAME_FCW(\save), FRAME_MXCSR(\load), FRAME_FCW(\load), FRAME_MXCSR(\load), \ra, \rb, \rc
 3:
 .endif

@@ -154,14 +154,15 @@ FUNC_HIDDEN cem_ctx_x86_64_sysv_resume
     // No endbr64: reached only by a direct call from the resume site.
     subq    $FRAME_RESUME, %rsp
     .cfi_adjust_cfa_offset FRAME_RESUME
+    COROUTINE_FP_SAVE %rdx, %rsp
     movq    %rbx, FRAME_RBX(%rsp)
     movq    %rbp, FRAME_RBP(%rsp)
     movq    LINK_COROUTINE_SP(%rdx), %rsi
     movq    %rsp, LINK_PARENT_SP(%rdx)
-    COROUTINE_FP_CONTROL %rdx, %rsp, %rsi, %r8d, %r9d, %r10d
     movq    FRAME_RBX(%rsi), %rbx
     movq    FRAME_RBP(%rsi), %rbp
     movq    FRAME_RESUME(%rsi), %rcx
+    COROUTINE_FP_LOAD %rdx, %rsp, %rsi, %r8d, %r9d, %r10d
     leaq    FRAME_SIZE(%rsi), %rsp
     // Not ret: the RSB top is our caller's return address, which suspend's
     // ret will consume.
@@ -180,14 +181,15 @@ FUNC_HIDDEN cem_ctx_x86_64_sysv_suspend
     .cfi_undefined %rip
     // No endbr64: reached only by a direct jmp from the suspend site.
     subq    $FRAME_SIZE, %rsp
+    COROUTINE_FP_SAVE %rdx, %rsp
     movq    %rax, FRAME_RESUME(%rsp)
     movq    %rbx, FRAME_RBX(%rsp)
     movq    %rbp, FRAME_RBP(%rsp)
     movq    %rsp, LINK_COROUTINE_SP(%rdx)
     movq    LINK_PARENT_SP(%rdx), %rsi
-    COROUTINE_FP_CONTROL %rdx, %rsp, %rsi, %r8d, %r9d, %r10d
     movq    FRAME_RBX(%rsi), %rbx
     movq    FRAME_RBP(%rsi), %rbp
+    COROUTINE_FP_LOAD %rdx, %rsp, %rsi, %r8d, %r9d, %r10d
     // The parent's FRAME_RESUME is the return address of its resume call.
     leaq    FRAME_RESUME(%rsi), %rsp
     retq

@@ -232,14 +232,15 @@ FUNC_BEGIN cem_ctx_x86_64_win64_resume
     subq    $FRAME_RESUME, %rsp
     .seh_stackalloc FRAME_RESUME
     .seh_endprologue
+    COROUTINE_FP_SAVE %rdx, %rsp
     movq    %rbx, FRAME_RBX(%rsp)
     movq    %rbp, FRAME_RBP(%rsp)
     TEB_ADDRESS %r10
     SAVE_TEB_STACK %r10, %rsp, FRAME_TEB, %rax, %eax
     movq    LINK_COROUTINE_SP(%rdx), %rsi
     movq    %rsp, LINK_PARENT_SP(%rdx)
-    COROUTINE_FP_CONTROL %rdx, %rsp, %rsi, %r8d, %r9d, %r11d
     LOAD_TEB_STACK %r10, %rsi, FRAME_TEB, %rax, %eax
+    COROUTINE_FP_LOAD %rdx, %rsp, %rsi, %r8d, %r9d, %r11d
     movq    FRAME_RBX(%rsi), %rbx
     movq    FRAME_RBP(%rsi), %rbp
     movq    FRAME_RESUME(%rsi), %rcx
@@ -256,6 +257,7 @@ FUNC_BEGIN cem_ctx_x86_64_win64_suspend
     .seh_proc cem_ctx_x86_64_win64_suspend
     .seh_endprologue
     subq    $FRAME_SIZE, %rsp
+    COROUTINE_FP_SAVE %rdx, %rsp
     movq    %rax, FRAME_RESUME(%rsp)
     movq    %rbx, FRAME_RBX(%rsp)
     movq    %rbp, FRAME_RBP(%rsp)
@@ -263,8 +265,8 @@ FUNC_BEGIN cem_ctx_x86_64_win64_suspend
     SAVE_TEB_STACK %r10, %rsp, FRAME_TEB, %rax, %eax
     movq    %rsp, LINK_COROUTINE_SP(%rdx)
     movq    LINK_PARENT_SP(%rdx), %rsi
-    COROUTINE_FP_CONTROL %rdx, %rsp, %rsi, %r8d, %r9d, %r11d
     LOAD_TEB_STACK %r10, %rsi, FRAME_TEB, %rax, %eax
+    COROUTINE_FP_LOAD %rdx, %rsp, %rsi, %r8d, %r9d, %r11d
     movq    FRAME_RBX(%rsi), %rbx
     movq    FRAME_RBP(%rsi), %rbp
     // The parent's FRAME_RESUME is the return address of its resume call.
