@@ -80,6 +80,9 @@ fn asymmetric_run(co: &mut Pinger) -> f64 {
     start.elapsed().as_nanos() as f64 / (2 * ROUND_TRIPS) as f64
 }
 
+/// One timed run of a scenario: returns ns per switch.
+type TimedRun = Box<dyn FnMut() -> f64>;
+
 fn median(mut v: Vec<f64>) -> (f64, f64, f64) {
     v.sort_by(f64::total_cmp);
     (v[v.len() / 2], v[0], v[v.len() - 1])
@@ -121,7 +124,7 @@ fn main() {
         })
         .expect("Coroutine::new")
     };
-    let mut runs: Vec<(&str, Box<dyn FnMut() -> f64>, Vec<f64>)> = Vec::new();
+    let mut runs: Vec<(&str, TimedRun, Vec<f64>)> = Vec::new();
     for (scenario, mixed) in [("clean", false), ("mixed", true)] {
         let other: *const Context = if mixed {
             &raw const MIXED_CO
