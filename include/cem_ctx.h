@@ -176,14 +176,17 @@ typedef struct {
    */
   uint64_t rsp;
   /**
-   * MXCSR, offset 56 (4 bytes). Saved and restored on every switch: its
-   * control bits are callee-saved; the status flags travel along but are
-   * caller-saved in the psABI, so nobody may rely on them.
+   * MXCSR, offset 56 (4 bytes), as saved by the last switch away. Its
+   * control bits (6–15, callee-saved in psABI §3.2.1) are made current
+   * again when the context resumes (loaded only if they differ); its
+   * status flags (0–5, caller-saved) are never loaded: they follow the
+   * thread, so the resumed side sees the flags the switching side had.
    */
   uint32_t mxcsr;
   /**
-   * Offset 60 (4 bytes). Low 16 bits: the x87 FPU control word, saved and
-   * restored like MXCSR. Upper 16 bits: zero. Named `_padding` as in Cem.
+   * Offset 60 (4 bytes). Low 16 bits: the x87 FPU control word, kept per
+   * context like the MXCSR control bits. Upper 16 bits: zero from
+   * `cem_makecontext`. Named `_padding` as in Cem.
    */
   uint32_t _padding;
 } cem_context_t;
@@ -205,7 +208,7 @@ typedef struct {
  * |-------:|-----:|-------|----------|
  * | 0–56 | 8 each | `rbx rbp rdi rsi r12 r13 r14 r15` | nonvolatile GPRs |
  * | 64 | 8 | `rsp` | stack pointer; `[rsp]` is the resume address |
- * | 72 | 4 | `mxcsr` | MXCSR (saved and restored on every switch) |
+ * | 72 | 4 | `mxcsr` | MXCSR: control bits 6–15 kept per context, status flags follow the thread |
  * | 76 | 4 | `fpu_cw` | x87 control word in the low 16 bits |
  * | 80 | 8 | `stack_base` | TEB `NtTib.StackBase` (`gs:[0x08]`): high end of the stack |
  * | 88 | 8 | `stack_limit` | TEB `NtTib.StackLimit` (`gs:[0x10]`): low end |
@@ -253,7 +256,8 @@ typedef struct {
    */
   uint64_t rsp;
   /**
-   * MXCSR, offset 72 (4 bytes).
+   * MXCSR, offset 72 (4 bytes): control bits kept per context, status
+   * flags never loaded (they follow the thread), as on System V.
    */
   uint32_t mxcsr;
   /**
@@ -395,8 +399,12 @@ extern "C" {
  *
  * Saved state is the platform ABI's callee-saved set (see
  * `cem_context_t`), including the FP control state the ABI makes
- * callee-saved (MXCSR and x87 control word on x86-64). `save_ctx ==
- * restore_ctx` is allowed and returns at once.
+ * callee-saved: on x86-64 the MXCSR control bits (6–15) and the x87
+ * control word, loaded only when the resumed context's differ from the
+ * current ones. The MXCSR status flags (0–5) are caller-saved (psABI
+ * §3.2.1) and follow the thread: the resumed side sees the flags the
+ * switching side had. AArch64's FPCR/FPSR are global (AAPCS64 §6.1.2) and
+ * not switched. `save_ctx == restore_ctx` is allowed and returns at once.
  *
  * Unchecked (this is the hot path): both pointers must be valid and
  * 8-byte aligned, and `restore_ctx` must come from `cem_makecontext` or

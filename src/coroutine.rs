@@ -122,16 +122,19 @@ struct ForcedUnwind;
 /// Settings for [`Coroutine::with_options`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Options {
-    /// Whether the coroutine keeps its own FP control state: MXCSR and the
-    /// x87 control word on x86-64 (the psABI and the Microsoft convention make
-    /// their control bits callee-saved). Default `true`, the same state
-    /// `cem_swapcontext` preserves.
+    /// Whether the coroutine keeps its own FP control state: the MXCSR
+    /// control bits (6–15) and the x87 control word on x86-64, which the
+    /// psABI (§3.2.1) and the Microsoft convention make callee-saved. Default
+    /// `true`, the same state `cem_swapcontext` preserves. Either way the
+    /// MXCSR status flags (0–5, caller-saved) follow the running thread: after
+    /// a switch a side sees the flags the other side had set.
     ///
-    /// `false` skips reading them on every switch (`stmxcsr` alone costs
-    /// ~6 ns per round trip on this project's AMD machine). The coroutine and
-    /// its resumer then share one FP control state, as a function and its
-    /// caller do: a rounding-mode change on one side is seen on the other.
-    /// No effect on AArch64 (FPCR is global there) or on targets without SSE.
+    /// `false` skips reading and comparing them on every switch (`stmxcsr`
+    /// and `fnstcw` cost a few ns per round trip; the registers are only
+    /// loaded when the control state differs). The coroutine and its resumer
+    /// then share one FP control state, as a function and its caller do: a
+    /// rounding-mode change on one side is seen on the other. No effect on
+    /// AArch64 (FPCR is global there) or on targets without SSE.
     pub fp_control: bool,
 }
 

@@ -56,9 +56,12 @@
 //! | Microsoft x64 (Windows) | `asm/x86_64_win64.s` | rbx, rbp, rdi, rsi, r12–r15, rsp, xmm6–xmm15, MXCSR control bits, x87 control word, TEB stack fields |
 //! | AArch64 AAPCS64 (Linux, macOS, bare metal) | `asm/aarch64_aapcs64.s` | x19–x28, x29, x30, sp; d8–d15 when the target has FP (not on `aarch64-unknown-none-softfloat`); never x18; FPCR is global state per AAPCS64 and is not switched |
 //!
-//! `Options { fp_control: false }` lets a [`Coroutine`] share the MXCSR/x87
-//! control word with its resumer instead of keeping its own (faster on CPUs
-//! where reading MXCSR is slow; see [`Options`]).
+//! On x86-64 the MXCSR control bits and the x87 control word belong to each
+//! context (loaded only when they differ), while the MXCSR status flags
+//! (caller-saved, psABI §3.2.1) follow the running thread, as across a call.
+//! `Options { fp_control: false }` lets a [`Coroutine`] share the control
+//! state with its resumer instead of keeping its own (a few ns faster; see
+//! [`Options`]).
 //!
 //! ## Features
 //!

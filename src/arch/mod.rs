@@ -254,8 +254,12 @@ extern "C" {
     ///
     /// Saved state is the platform ABI's callee-saved set (see
     /// `cem_context_t`), including the FP control state the ABI makes
-    /// callee-saved (MXCSR and x87 control word on x86-64). `save_ctx ==
-    /// restore_ctx` is allowed and returns at once.
+    /// callee-saved: on x86-64 the MXCSR control bits (6–15) and the x87
+    /// control word, loaded only when the resumed context's differ from the
+    /// current ones. The MXCSR status flags (0–5) are caller-saved (psABI
+    /// §3.2.1) and follow the thread: the resumed side sees the flags the
+    /// switching side had. AArch64's FPCR/FPSR are global (AAPCS64 §6.1.2) and
+    /// not switched. `save_ctx == restore_ctx` is allowed and returns at once.
     ///
     /// Unchecked (this is the hot path): both pointers must be valid and
     /// 8-byte aligned, and `restore_ctx` must come from `cem_makecontext` or

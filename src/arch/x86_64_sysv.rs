@@ -78,12 +78,15 @@ pub struct Context {
     pub r15: u64,
     /// Stack pointer, offset 48. Points at the address the context resumes at.
     pub rsp: u64,
-    /// MXCSR, offset 56 (4 bytes). Saved and restored on every switch: its
-    /// control bits are callee-saved; the status flags travel along but are
-    /// caller-saved in the psABI, so nobody may rely on them.
+    /// MXCSR, offset 56 (4 bytes), as saved by the last switch away. Its
+    /// control bits (6–15, callee-saved in psABI §3.2.1) are made current
+    /// again when the context resumes (loaded only if they differ); its
+    /// status flags (0–5, caller-saved) are never loaded: they follow the
+    /// thread, so the resumed side sees the flags the switching side had.
     pub mxcsr: u32,
-    /// Offset 60 (4 bytes). Low 16 bits: the x87 FPU control word, saved and
-    /// restored like MXCSR. Upper 16 bits: zero. Named `_padding` as in Cem.
+    /// Offset 60 (4 bytes). Low 16 bits: the x87 FPU control word, kept per
+    /// context like the MXCSR control bits. Upper 16 bits: zero from
+    /// `cem_makecontext`. Named `_padding` as in Cem.
     pub _padding: u32,
 }
 

@@ -126,7 +126,7 @@ const_assert_eq!(offset_of!(TebStack, guaranteed_stack_bytes), 32);
 /// |-------:|-----:|-------|----------|
 /// | 0–56 | 8 each | `rbx rbp rdi rsi r12 r13 r14 r15` | nonvolatile GPRs |
 /// | 64 | 8 | `rsp` | stack pointer; `[rsp]` is the resume address |
-/// | 72 | 4 | `mxcsr` | MXCSR (saved and restored on every switch) |
+/// | 72 | 4 | `mxcsr` | MXCSR: control bits 6–15 kept per context, status flags follow the thread |
 /// | 76 | 4 | `fpu_cw` | x87 control word in the low 16 bits |
 /// | 80 | 8 | `stack_base` | TEB `NtTib.StackBase` (`gs:[0x08]`): high end of the stack |
 /// | 88 | 8 | `stack_limit` | TEB `NtTib.StackLimit` (`gs:[0x10]`): low end |
@@ -156,7 +156,8 @@ pub struct Context {
     pub r15: u64,
     /// Stack pointer, offset 64. Points at the address the context resumes at.
     pub rsp: u64,
-    /// MXCSR, offset 72 (4 bytes).
+    /// MXCSR, offset 72 (4 bytes): control bits kept per context, status
+    /// flags never loaded (they follow the thread), as on System V.
     pub mxcsr: u32,
     /// x87 FPU control word in the low 16 bits, offset 76 (4 bytes).
     pub fpu_cw: u32,
