@@ -1,49 +1,79 @@
 #!/bin/sh
-# Breaks inside a coroutine under gdb and checks the backtrace: it must show
-# the coroutine's frames and end at the entry trampoline, with no unknown
-# frames ("??") and no "corrupt stack" complaints.
-#   gdb_backtrace.sh GDB PROGRAM                      (native)
-#   gdb_backtrace.sh GDB PROGRAM SYSROOT EMULATOR...  (cross: qemu-user gdb stub)
+# Backtraces under gdb, checked:
+#   running    break inside a coroutine: `bt` must show the coroutine's frames
+#              and end at the entry trampoline;
+#   suspended  break in main while the coroutine is suspended: `cem-bt &co_ctx`
+#              (share/gdb/cem_ctx.py) must show the suspended coroutine's
+#              frames down to the trampoline, then `bt` must show main again
+#              and the program must finish normally (registers put back).
+# No unknown frames ("??") and no "corrupt stack" complaints in either.
+#   gdb_backtrace.sh MODE GDB PROGRAM                      (native)
+#   gdb_backtrace.sh MODE GDB PROGRAM SYSROOT EMULATOR...  (cross: qemu-user gdb stub)
 set -u
-gdb=$1
-program=$2
+mode=$1
+gdb=$2
+program=$3
+here=$(cd "$(dirname "$0")" && pwd)
 if [ -z "$gdb" ] || ! command -v "$gdb" >/dev/null 2>&1; then
     echo "gdb not found ('$gdb'): this test needs it (apt-get install gdb gdb-multiarch)"
     exit 1
 fi
-if [ $# -ge 4 ]; then
-    sysroot=$3
-    shift 3
+case $mode in
+running) commands="-ex 'break deep_frame' -ex continue -ex bt" ;;
+suspended)
+    commands="-ex 'source $here/../share/gdb/cem_ctx.py' -ex 'break inspect_suspended' -ex continue"
+    commands="$commands -ex 'echo ==== cem-bt\n' -ex 'cem-bt &co_ctx' -ex 'echo ==== bt\n' -ex bt -ex continue"
+    ;;
+*) echo "unknown mode $mode"; exit 1 ;;
+esac
+if [ $# -ge 5 ]; then
+    sysroot=$4
+    shift 4
     port=$((20000 + $$ % 20000))
     "$@" -g "$port" "$program" &
     emu=$!
     sleep 0.3
-    out=$(timeout 120 "$gdb" -nx -batch -ex "set sysroot $sysroot" -ex "target remote :$port" \
-        -ex "break deep_frame" -ex continue -ex bt -ex kill "$program" 2>&1)
+    out=$(eval timeout 120 "$gdb" -nx -batch -ex "'set sysroot $sysroot'" -ex "'target remote :$port'" \
+        "$commands" "$program" 2>&1)
     kill "$emu" 2>/dev/null
     wait "$emu" 2>/dev/null
 else
-    out=$(timeout 120 "$gdb" -nx -batch -ex "break deep_frame" -ex run -ex bt "$program" 2>&1)
+    # `run` first, then the same commands (their `continue` starts nothing new).
+    out=$(eval timeout 120 "$gdb" -nx -batch -ex "'starti'" "$commands" "$program" 2>&1)
 fi
 echo "$out"
-frames=$(echo "$out" | grep -E '^#[0-9]+ ')
 fail() {
     echo "FAIL: $*"
     exit 1
 }
-[ "$(echo "$frames" | wc -l)" -ge 4 ] || fail "expected at least 4 frames"
-echo "$frames" | head -n 1 | grep -q deep_frame || fail "innermost frame is not deep_frame"
-for f in middle_frame coroutine_root; do
-    echo "$frames" | grep -q "$f" || fail "frame $f missing"
-done
-echo "$frames" | tail -n 1 | grep -qE 'cem_ctx_(x86_64_sysv|aarch64_aapcs64)_start' ||
-    fail "backtrace does not end at the coroutine root trampoline"
-# (Only frame lines are checked for "??": when attaching to qemu, gdb first
-# reports the dynamic loader's entry point, which is not part of the backtrace.)
-if echo "$frames" | grep -qF '??'; then
-    fail "unknown frames in the backtrace"
-fi
+# check_coroutine_frames FRAMES INNERMOST: the frames of a coroutine backtrace.
+check_coroutine_frames() {
+    [ "$(echo "$1" | wc -l)" -ge 4 ] || fail "expected at least 4 frames"
+    echo "$1" | head -n 1 | grep -q "$2" || fail "innermost frame is not $2"
+    for f in middle_frame coroutine_root; do
+        echo "$1" | grep -q "$f" || fail "frame $f missing"
+    done
+    echo "$1" | tail -n 1 | grep -qE 'cem_ctx_(x86_64_sysv|aarch64_aapcs64|riscv_psabi)_start' ||
+        fail "backtrace does not end at the coroutine root trampoline"
+    # (Only frame lines are checked for "??": when attaching to qemu, gdb first
+    # reports the dynamic loader's entry point, which is not part of the backtrace.)
+    if echo "$1" | grep -qF '??'; then
+        fail "unknown frames in the backtrace"
+    fi
+}
 if echo "$out" | grep -qE 'corrupt stack|Backtrace stopped'; then
     fail "the unwinder complained"
 fi
-echo "ok: backtrace ends at $(echo "$frames" | tail -n 1)"
+if [ "$mode" = running ]; then
+    frames=$(echo "$out" | grep -E '^#[0-9]+ ')
+    check_coroutine_frames "$frames" deep_frame
+    echo "ok: backtrace ends at $(echo "$frames" | tail -n 1)"
+    exit 0
+fi
+frames=$(echo "$out" | sed -n '/^==== cem-bt/,/^==== bt/p' | grep -E '^#[0-9]+ ')
+check_coroutine_frames "$frames" suspend_here
+after=$(echo "$out" | sed -n '/^==== bt/,$p' | grep -E '^#[0-9]+ ')
+echo "$after" | head -n 1 | grep -q inspect_suspended || fail "registers not restored: bt after cem-bt is not in inspect_suspended"
+echo "$after" | grep -q 'main' || fail "registers not restored: main missing after cem-bt"
+echo "$out" | grep -qE 'exited normally|exited with code 00' || fail "the program did not finish normally after cem-bt"
+echo "ok: suspended coroutine's backtrace ends at $(echo "$frames" | tail -n 1); program finished"
