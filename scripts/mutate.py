@@ -137,8 +137,10 @@ def expand(line, macros):
     params, body = macros[words[0]]
     args = [a.strip() for a in words[1].split(",")] if len(words) > 1 else []
     out = []
+    # Longest parameter names first: \tmp32 is the parameter tmp32, not tmp.
+    pairs = sorted(zip(params, args), key=lambda pa: -len(pa[0]))
     for b in body:
-        for p, a in zip(params, args):
+        for p, a in pairs:
             b = b.replace("\\" + p, a)
         out += expand(b, macros)
     return out
