@@ -174,5 +174,17 @@ pub mod aarch64_aapcs64;
 #[cfg(target_arch = "aarch64")]
 pub use aarch64_aapcs64 as native;
 
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-compile_error!("cem-ctx supports x86-64 (System V, Microsoft x64) and AArch64 (AAPCS64) only");
+#[cfg(any(target_arch = "riscv64", target_arch = "riscv32"))]
+pub mod riscv_psabi;
+#[cfg(any(target_arch = "riscv64", target_arch = "riscv32"))]
+pub use riscv_psabi as native;
+
+#[cfg(not(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64",
+    target_arch = "riscv32"
+)))]
+compile_error!(
+    "cem-ctx supports x86-64 (System V, Microsoft x64), AArch64 (AAPCS64) and RISC-V (psABI) only"
+);
