@@ -36,7 +36,7 @@ echo "$frames" | head -n 1 | grep -q deep_frame || fail "innermost frame is not 
 for f in middle_frame coroutine_root; do
     echo "$frames" | grep -q "$f" || fail "frame $f missing"
 done
-echo "$frames" | tail -n 1 | grep -qE 'cem_ctx_(x86_64_sysv|aarch64_aapcs64)_start' ||
+echo "$frames" | tail -n 1 | grep -qE 'cem_ctx_(x86_64_sysv|aarch64_aapcs64|riscv_psabi)_start' ||
     fail "backtrace does not end at the coroutine root trampoline"
 # (Only frame lines are checked for "??": when attaching to qemu, gdb first
 # reports the dynamic loader's entry point, which is not part of the backtrace.)
