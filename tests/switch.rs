@@ -678,6 +678,15 @@ fn main() {
         ),
         Trial::test("callee_saved_register_canaries", callee_saved_canaries),
     ];
+    #[cfg(target_arch = "riscv64")]
+    let tests = {
+        let mut tests = tests;
+        tests.push(Trial::test(
+            "fcsr_frm_is_thread_state_not_switched",
+            arch::fcsr::frm_is_not_switched,
+        ));
+        tests
+    };
     #[cfg(windows)]
     let tests = {
         let mut tests = tests;

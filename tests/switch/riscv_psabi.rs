@@ -218,3 +218,47 @@ global_asm!(
     fp = sym super::ENTRY_FP,
     body = sym super::entry_probe_body,
 );
+
+// ------------------------------------------------------------------ fcsr
+
+/// The psABI ("Floating-Point Register Convention") gives fcsr thread
+/// storage duration, so `cem_swapcontext` must *not* switch it: a rounding
+/// mode set in a coroutine is what its resumer sees afterwards (as after an
+/// ordinary call to a function that called `fesetround`).
+pub mod fcsr {
+    use super::super::{ensure, make, swap_context, Failed, Slot, Stack};
+
+    static MAIN: Slot = Slot::new();
+    static CO: Slot = Slot::new();
+
+    fn frm() -> usize {
+        let v: usize;
+        // SAFETY: reads the rounding-mode CSR (F extension present on rv64gc).
+        unsafe { core::arch::asm!("frrm {0}", out(reg) v, options(nomem, nostack)) };
+        v
+    }
+    fn set_frm(v: usize) {
+        // SAFETY: writes the rounding mode; restored before the test returns.
+        unsafe { core::arch::asm!("fsrm {0}", in(reg) v, options(nomem, nostack)) };
+    }
+
+    extern "C" fn round_toward_zero() {
+        set_frm(1); // RTZ
+        unsafe { swap_context(CO.get(), MAIN.get()) };
+    }
+
+    pub fn frm_is_not_switched() -> Result<(), Failed> {
+        let mut stack = Stack::new(16 * 1024);
+        make(CO.get(), &mut stack, round_toward_zero, None);
+        let before = frm();
+        unsafe { swap_context(MAIN.get(), CO.get()) };
+        let after = frm();
+        set_frm(before);
+        ensure(
+            before == 0 && after == 1,
+            format!(
+                "frm {before} before, {after} after the coroutine set RTZ (1); expected 0 then 1"
+            ),
+        )
+    }
+}
