@@ -11,10 +11,13 @@ APT_PACKAGES=(gcc g++ libc6-dev cmake gdb binutils
     qemu-user gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross
     binutils-aarch64-linux-gnu gdb-multiarch
     gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64 wine
-    libboost-context-dev fonts-dejavu-core valgrind)
+    libboost-context-dev fonts-dejavu-core valgrind
+    gcc-riscv64-linux-gnu g++-riscv64-linux-gnu libc6-dev-riscv64-cross binutils-riscv64-linux-gnu
+    qemu-system-misc)
 RUST_TARGETS=(x86_64-unknown-none x86_64-apple-darwin
     aarch64-unknown-linux-gnu aarch64-apple-darwin aarch64-unknown-none aarch64-unknown-none-softfloat
-    x86_64-pc-windows-gnu x86_64-pc-windows-msvc)
+    x86_64-pc-windows-gnu x86_64-pc-windows-msvc
+    riscv64gc-unknown-linux-gnu riscv64gc-unknown-none-elf riscv32imac-unknown-none-elf)
 
 # ---------------------------------------------------------------- set-up
 missing=()
@@ -130,6 +133,8 @@ rust_suite() {
 }
 
 # ---------------------------------------------------------------- suites
+# shellcheck source=scripts/suites/riscv.sh
+source "$ROOT/scripts/suites/riscv.sh"
 step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy -D warnings" cargo clippy --workspace --all-targets -- -D warnings
 step "cargo clippy -D warnings, std feature, aarch64 + windows code" bash -c \
@@ -165,6 +170,12 @@ step "build check, aarch64-apple-darwin" apple_build aarch64-apple-darwin
 step "build check, x86_64-pc-windows-msvc (cem_ctx.lib)" msvc_build
 step "firmware example (no_std, own panic handler), x86_64-unknown-none" firmware_build x86_64-unknown-none
 step "firmware example (no_std, own panic handler), aarch64-unknown-none" firmware_build aarch64-unknown-none
+step "riscv: clippy -D warnings (rv64 linux, rv64/rv32 bare metal, riscv-virt example), example fmt" riscv_lint
+step "rust suites, riscv64gc-unknown-linux-gnu (qemu-riscv64; debug/release, +-std)" riscv_rust_suites
+step "c suite, riscv64-linux-gnu (ctest under qemu-riscv64, gdb-multiarch)" riscv_c_suite
+step "riscv: switch disassembly (no gp/tp; fs0-fs11 on rv64gc; no FP on rv32imac)" riscv_disassembly
+step "riscv-virt firmware, riscv64gc-unknown-none-elf (qemu-system-riscv64 -M virt)" riscv_bare_metal 64 riscv64gc-unknown-none-elf
+step "riscv-virt firmware, riscv32imac-unknown-none-elf (qemu-system-riscv32 -M virt)" riscv_bare_metal 32 riscv32imac-unknown-none-elf
 
 # ---------------------------------------------------------------- summary
 echo
