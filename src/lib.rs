@@ -346,7 +346,7 @@ pub unsafe fn prefetch_stack(ctx: *const Context) {
 }
 
 /// The saved stack pointer of a suspended context, on every ABI (x86-64
-/// `rsp`, AArch64 `sp`): what `CEM_CONTEXT_GET_SP` gives C. Points into the
+/// `rsp`, AArch64 and RISC-V `sp`): what `CEM_CONTEXT_GET_SP` gives C. Points into the
 /// context's stack (for a fresh context: at or just below its aligned top).
 #[inline(always)]
 pub fn saved_stack_pointer(ctx: &Context) -> usize {
