@@ -17,7 +17,8 @@ APT_PACKAGES=(gcc g++ libc6-dev cmake gdb binutils
 RUST_TARGETS=(x86_64-unknown-none x86_64-apple-darwin
     aarch64-unknown-linux-gnu aarch64-apple-darwin aarch64-unknown-none aarch64-unknown-none-softfloat
     x86_64-pc-windows-gnu x86_64-pc-windows-msvc
-    riscv64gc-unknown-linux-gnu riscv64gc-unknown-none-elf riscv32imac-unknown-none-elf)
+    riscv64gc-unknown-linux-gnu riscv64gc-unknown-none-elf riscv32imac-unknown-none-elf
+    riscv32imafc-unknown-none-elf)
 
 # ---------------------------------------------------------------- set-up
 missing=()
@@ -173,9 +174,10 @@ step "firmware example (no_std, own panic handler), aarch64-unknown-none" firmwa
 step "riscv: clippy -D warnings (rv64 linux, rv64/rv32 bare metal, riscv-virt example), example fmt" riscv_lint
 step "rust suites, riscv64gc-unknown-linux-gnu (qemu-riscv64; debug/release, +-std)" riscv_rust_suites
 step "c suite, riscv64-linux-gnu (ctest under qemu-riscv64, gdb-multiarch)" riscv_c_suite
-step "riscv: switch disassembly (no gp/tp; fs0-fs11 on rv64gc; no FP on rv32imac)" riscv_disassembly
+step "riscv: switch disassembly (no gp/tp; fs0-fs11 on rv64gc and rv32imafc; no FP on rv32imac)" riscv_disassembly
 step "riscv-virt firmware, riscv64gc-unknown-none-elf (qemu-system-riscv64 -M virt)" riscv_bare_metal 64 riscv64gc-unknown-none-elf
 step "riscv-virt firmware, riscv32imac-unknown-none-elf (qemu-system-riscv32 -M virt)" riscv_bare_metal 32 riscv32imac-unknown-none-elf
+step "riscv-virt firmware, riscv32imafc-unknown-none-elf (qemu-system-riscv32 -M virt)" riscv_bare_metal 32 riscv32imafc-unknown-none-elf
 
 # ---------------------------------------------------------------- summary
 echo

@@ -5,7 +5,7 @@
 #     libc6-dev-riscv64-cross binutils-riscv64-linux-gnu qemu-user
 #     qemu-system-misc gdb-multiarch cmake
 #   rustup targets: riscv64gc-unknown-linux-gnu riscv64gc-unknown-none-elf
-#     riscv32imac-unknown-none-elf
+#     riscv32imac-unknown-none-elf riscv32imafc-unknown-none-elf
 
 RISCV_LINUX=riscv64gc-unknown-linux-gnu
 
@@ -39,10 +39,13 @@ riscv_lint() {
         cargo clippy -p cem-ctx --all-targets --features std --target "$RISCV_LINUX" -- -D warnings &&
         cargo clippy -p cem-ctx --target riscv64gc-unknown-none-elf -- -D warnings &&
         cargo clippy -p cem-ctx --target riscv32imac-unknown-none-elf -- -D warnings &&
+        cargo clippy -p cem-ctx --target riscv32imafc-unknown-none-elf -- -D warnings &&
         cargo clippy --manifest-path examples/riscv-virt/Cargo.toml --target-dir target/riscv-virt \
             --target riscv64gc-unknown-none-elf -- -D warnings &&
         cargo clippy --manifest-path examples/riscv-virt/Cargo.toml --target-dir target/riscv-virt \
             --target riscv32imac-unknown-none-elf -- -D warnings &&
+        cargo clippy --manifest-path examples/riscv-virt/Cargo.toml --target-dir target/riscv-virt \
+            --target riscv32imafc-unknown-none-elf -- -D warnings &&
         cargo fmt --manifest-path examples/riscv-virt/Cargo.toml -- --check
 }
 
@@ -58,7 +61,8 @@ riscv_c_suite() {
 }
 
 # The switch code's register discipline, from the disassembly: never gp or
-# tp; no FP register on riscv32imac; fs0-fs11 all saved and loaded on rv64gc.
+# tp; no FP register on riscv32imac; fs0-fs11 all saved and loaded on rv64gc
+# (fsd/fld) and on rv32imafc (fsw/flw).
 # Prints the instruction count of cem_swapcontext on rv64gc.
 riscv_disassembly() {
     riscv_need riscv64-linux-gnu-objdump || return 1
@@ -82,6 +86,16 @@ riscv_disassembly() {
     [ -n "$dis" ] || { echo "cem_swapcontext not found in the rv32imac firmware"; return 1; }
     if grep -qE '\bf[a-z]*[0-9]+\b|\bf(ld|sd|lw|sw)\b' <<<"$dis"; then echo "FP register used on rv32imac:"; echo "$dis"; return 1; fi
     echo "rv32imac: cem_swapcontext touches no FP register"
+    # F without D (ilp32f): fs0-fs11 saved and loaded 32 bits wide.
+    riscv_firmware_build riscv32imafc-unknown-none-elf || return 1
+    dis=$(riscv64-linux-gnu-objdump -d --no-show-raw-insn \
+        target/riscv-virt/riscv32imafc-unknown-none-elf/release/cem-ctx-riscv-virt-example |
+        awk '/<cem_swapcontext>:/,/^$/')
+    for fn in fsw flw; do
+        n=$(grep -cE "\s$fn\s+fs([0-9]|1[01])," <<<"$dis")
+        [ "$n" = 12 ] || { echo "rv32imafc cem_swapcontext: $n $fn of fs0-fs11, expected 12"; return 1; }
+    done
+    echo "rv32imafc: cem_swapcontext saves and loads fs0-fs11 with fsw/flw"
 }
 
 riscv_firmware_build() {

@@ -172,16 +172,25 @@ struct Regs {
     f: [u64; 12],
 }
 
+/// FP register width the canaries cover (build.rs, from the target's ISA
+/// string: rv64gc 8, rv32imafc 4, rv32imac 0).
+#[cfg(canary_flen = "8")]
+const FLEN: usize = 8;
+#[cfg(canary_flen = "4")]
+const FLEN: usize = 4;
+#[cfg(canary_flen = "0")]
+const FLEN: usize = 0;
+
 #[cfg(target_arch = "riscv64")]
-macro_rules! canary_flags {
+macro_rules! xlen_flags {
     () => {
-        ".set XB, 8\n.set CANARY_FP, 1\n.set FRAME, 208\n"
+        ".set XB, 8\n.set FRAME, 208\n"
     };
 }
 #[cfg(target_arch = "riscv32")]
-macro_rules! canary_flags {
+macro_rules! xlen_flags {
     () => {
-        ".set XB, 4\n.set CANARY_FP, 0\n.set FRAME, 160\n"
+        ".set XB, 4\n.set FRAME, 160\n"
     };
 }
 
@@ -189,7 +198,8 @@ macro_rules! canary_flags {
 // s0-s11/fs0-fs11/ra in a FRAME-byte frame, loads `input`, calls
 // cem_swapcontext, stores what the registers hold when resumed in `output`.
 core::arch::global_asm!(
-    canary_flags!(),
+    xlen_flags!(),
+    ".set CANARY_FLEN, {flen}",
     ".macro SX reg, off, base",
     ".if XB == 8",
     "sd \\reg, \\off(\\base)",
@@ -204,7 +214,29 @@ core::arch::global_asm!(
     "lw \\reg, \\off(\\base)",
     ".endif",
     ".endm",
+    ".macro SF reg, off, base",
+    ".if CANARY_FLEN == 8",
+    "fsd \\reg, \\off(\\base)",
+    ".else",
+    "fsw \\reg, \\off(\\base)",
+    ".endif",
+    ".endm",
+    ".macro LF reg, off, base",
+    ".if CANARY_FLEN == 8",
+    "fld \\reg, \\off(\\base)",
+    ".else",
+    "flw \\reg, \\off(\\base)",
+    ".endif",
+    ".endm",
     ".option push",
+    // Module-level asm does not get the target's F/D from LLVM in every
+    // build; name them (only when the target has them).
+    ".if CANARY_FLEN == 8",
+    ".option arch, +d",
+    ".endif",
+    ".if CANARY_FLEN == 4",
+    ".option arch, +f",
+    ".endif",
     ".text",
     ".globl canary_swap",
     ".p2align 2",
@@ -222,20 +254,19 @@ core::arch::global_asm!(
     "SX s9, 9*XB, sp",
     "SX s10, 10*XB, sp",
     "SX s11, 11*XB, sp",
-    ".if CANARY_FP",
-    ".option arch, +d",
-    "fsd fs0, 12*XB+0(sp)",
-    "fsd fs1, 12*XB+8(sp)",
-    "fsd fs2, 12*XB+16(sp)",
-    "fsd fs3, 12*XB+24(sp)",
-    "fsd fs4, 12*XB+32(sp)",
-    "fsd fs5, 12*XB+40(sp)",
-    "fsd fs6, 12*XB+48(sp)",
-    "fsd fs7, 12*XB+56(sp)",
-    "fsd fs8, 12*XB+64(sp)",
-    "fsd fs9, 12*XB+72(sp)",
-    "fsd fs10, 12*XB+80(sp)",
-    "fsd fs11, 12*XB+88(sp)",
+    ".if CANARY_FLEN",
+    "SF fs0, 12*XB+0, sp",
+    "SF fs1, 12*XB+8, sp",
+    "SF fs2, 12*XB+16, sp",
+    "SF fs3, 12*XB+24, sp",
+    "SF fs4, 12*XB+32, sp",
+    "SF fs5, 12*XB+40, sp",
+    "SF fs6, 12*XB+48, sp",
+    "SF fs7, 12*XB+56, sp",
+    "SF fs8, 12*XB+64, sp",
+    "SF fs9, 12*XB+72, sp",
+    "SF fs10, 12*XB+80, sp",
+    "SF fs11, 12*XB+88, sp",
     ".endif",
     "SX ra, 12*XB+96, sp",
     "SX a3, 13*XB+96, sp",
@@ -251,19 +282,19 @@ core::arch::global_asm!(
     "LX s9, 9*XB, a2",
     "LX s10, 10*XB, a2",
     "LX s11, 11*XB, a2",
-    ".if CANARY_FP",
-    "fld fs0, 12*XB+0(a2)",
-    "fld fs1, 12*XB+8(a2)",
-    "fld fs2, 12*XB+16(a2)",
-    "fld fs3, 12*XB+24(a2)",
-    "fld fs4, 12*XB+32(a2)",
-    "fld fs5, 12*XB+40(a2)",
-    "fld fs6, 12*XB+48(a2)",
-    "fld fs7, 12*XB+56(a2)",
-    "fld fs8, 12*XB+64(a2)",
-    "fld fs9, 12*XB+72(a2)",
-    "fld fs10, 12*XB+80(a2)",
-    "fld fs11, 12*XB+88(a2)",
+    ".if CANARY_FLEN",
+    "LF fs0, 12*XB+0, a2",
+    "LF fs1, 12*XB+8, a2",
+    "LF fs2, 12*XB+16, a2",
+    "LF fs3, 12*XB+24, a2",
+    "LF fs4, 12*XB+32, a2",
+    "LF fs5, 12*XB+40, a2",
+    "LF fs6, 12*XB+48, a2",
+    "LF fs7, 12*XB+56, a2",
+    "LF fs8, 12*XB+64, a2",
+    "LF fs9, 12*XB+72, a2",
+    "LF fs10, 12*XB+80, a2",
+    "LF fs11, 12*XB+88, a2",
     ".endif",
     "call {swap}",
     "LX a3, 13*XB+96, sp",
@@ -279,19 +310,19 @@ core::arch::global_asm!(
     "SX s9, 9*XB, a3",
     "SX s10, 10*XB, a3",
     "SX s11, 11*XB, a3",
-    ".if CANARY_FP",
-    "fsd fs0, 12*XB+0(a3)",
-    "fsd fs1, 12*XB+8(a3)",
-    "fsd fs2, 12*XB+16(a3)",
-    "fsd fs3, 12*XB+24(a3)",
-    "fsd fs4, 12*XB+32(a3)",
-    "fsd fs5, 12*XB+40(a3)",
-    "fsd fs6, 12*XB+48(a3)",
-    "fsd fs7, 12*XB+56(a3)",
-    "fsd fs8, 12*XB+64(a3)",
-    "fsd fs9, 12*XB+72(a3)",
-    "fsd fs10, 12*XB+80(a3)",
-    "fsd fs11, 12*XB+88(a3)",
+    ".if CANARY_FLEN",
+    "SF fs0, 12*XB+0, a3",
+    "SF fs1, 12*XB+8, a3",
+    "SF fs2, 12*XB+16, a3",
+    "SF fs3, 12*XB+24, a3",
+    "SF fs4, 12*XB+32, a3",
+    "SF fs5, 12*XB+40, a3",
+    "SF fs6, 12*XB+48, a3",
+    "SF fs7, 12*XB+56, a3",
+    "SF fs8, 12*XB+64, a3",
+    "SF fs9, 12*XB+72, a3",
+    "SF fs10, 12*XB+80, a3",
+    "SF fs11, 12*XB+88, a3",
     ".endif",
     "LX s0, 0*XB, sp",
     "LX s1, 1*XB, sp",
@@ -305,19 +336,19 @@ core::arch::global_asm!(
     "LX s9, 9*XB, sp",
     "LX s10, 10*XB, sp",
     "LX s11, 11*XB, sp",
-    ".if CANARY_FP",
-    "fld fs0, 12*XB+0(sp)",
-    "fld fs1, 12*XB+8(sp)",
-    "fld fs2, 12*XB+16(sp)",
-    "fld fs3, 12*XB+24(sp)",
-    "fld fs4, 12*XB+32(sp)",
-    "fld fs5, 12*XB+40(sp)",
-    "fld fs6, 12*XB+48(sp)",
-    "fld fs7, 12*XB+56(sp)",
-    "fld fs8, 12*XB+64(sp)",
-    "fld fs9, 12*XB+72(sp)",
-    "fld fs10, 12*XB+80(sp)",
-    "fld fs11, 12*XB+88(sp)",
+    ".if CANARY_FLEN",
+    "LF fs0, 12*XB+0, sp",
+    "LF fs1, 12*XB+8, sp",
+    "LF fs2, 12*XB+16, sp",
+    "LF fs3, 12*XB+24, sp",
+    "LF fs4, 12*XB+32, sp",
+    "LF fs5, 12*XB+40, sp",
+    "LF fs6, 12*XB+48, sp",
+    "LF fs7, 12*XB+56, sp",
+    "LF fs8, 12*XB+64, sp",
+    "LF fs9, 12*XB+72, sp",
+    "LF fs10, 12*XB+80, sp",
+    "LF fs11, 12*XB+88, sp",
     ".endif",
     "LX ra, 12*XB+96, sp",
     "addi sp, sp, FRAME",
@@ -325,7 +356,10 @@ core::arch::global_asm!(
     ".option pop",
     ".purgem SX",
     ".purgem LX",
+    ".purgem SF",
+    ".purgem LF",
     swap = sym cem_ctx::ffi::cem_swapcontext,
+    flen = const FLEN,
 );
 
 extern "C" {
@@ -351,7 +385,10 @@ fn canaries(base: usize) -> Regs {
     };
     for i in 0..12 {
         r.s[i] = base.wrapping_mul(0x0101_0101).wrapping_add(i * 0x1111 + 1);
-        r.f[i] = (0x4000_0000_0000_0000u64 | (base as u64) << 32) + i as u64;
+        // Distinct in both halves: with F only the low 32 bits are compared.
+        r.f[i] = (0x4000_0000_0000_0000u64 | (base as u64) << 32)
+            | (0x3f80_0000 | (base as u64) << 12)
+            | i as u64;
     }
     r
 }
@@ -372,7 +409,12 @@ extern "C" fn canary_coroutine() {
 
 /// Number of registers that came back wrong, each one printed.
 fn compare(side: &str, want: &Regs, got: &Regs) -> u32 {
-    let fp = cfg!(target_arch = "riscv64");
+    // FLEN bits of each FP slot are meaningful (none without F).
+    let mask = if FLEN == 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * FLEN)) - 1
+    };
     let mut bad = 0;
     for i in 0..12 {
         if want.s[i] != got.s[i] {
@@ -382,10 +424,11 @@ fn compare(side: &str, want: &Regs, got: &Regs) -> u32 {
             );
             bad += 1;
         }
-        if fp && want.f[i] != got.f[i] {
+        if want.f[i] & mask != got.f[i] & mask {
             println!(
                 "riscv-virt: {side}: fs{i} = {:#x}, expected {:#x}",
-                got.f[i], want.f[i]
+                got.f[i] & mask,
+                want.f[i] & mask
             );
             bad += 1;
         }
@@ -431,10 +474,11 @@ fn canary_check() -> u32 {
 // ------------------------------------------------------------------ main
 
 extern "C" fn firmware_main() -> ! {
-    let isa = if cfg!(target_arch = "riscv64") {
-        "rv64gc (fs0-fs11 switched)"
-    } else {
-        "rv32imac (no FP registers)"
+    let isa = match (cfg!(target_arch = "riscv64"), FLEN) {
+        (true, 8) => "rv64gc (fs0-fs11 switched, 64 bits)",
+        (false, 4) => "rv32imafc (fs0-fs11 switched, 32 bits)",
+        (false, 0) => "rv32imac (no FP registers)",
+        _ => "unexpected ISA",
     };
     println!("riscv-virt: cem-ctx on {isa}");
     let mut failures = 0;
