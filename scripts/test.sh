@@ -174,6 +174,7 @@ step "firmware example (no_std, own panic handler), aarch64-unknown-none" firmwa
 step "riscv: clippy -D warnings (rv64 linux, rv64/rv32 bare metal, riscv-virt example), example fmt" riscv_lint
 step "rust suites, riscv64gc-unknown-linux-gnu (qemu-riscv64; debug/release, +-std)" riscv_rust_suites
 step "c suite, riscv64-linux-gnu (ctest under qemu-riscv64, gdb-multiarch)" riscv_c_suite
+step "riscv: header layout, freestanding C for rv32imac/rv32imafc/rv64gc (-Wpedantic)" riscv_header_freestanding
 step "riscv: switch disassembly (no gp/tp; fs0-fs11 on rv64gc and rv32imafc; no FP on rv32imac)" riscv_disassembly
 step "riscv-virt firmware, riscv64gc-unknown-none-elf (qemu-system-riscv64 -M virt)" riscv_bare_metal 64 riscv64gc-unknown-none-elf
 step "riscv-virt firmware, riscv32imac-unknown-none-elf (qemu-system-riscv32 -M virt)" riscv_bare_metal 32 riscv32imac-unknown-none-elf

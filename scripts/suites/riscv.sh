@@ -127,3 +127,16 @@ riscv_bare_metal() {
         done
     done
 }
+
+# The header's RISC-V layout as freestanding C compilers see it for the
+# bare-metal ABIs (no hosted C suite runs there), with -Wpedantic.
+riscv_header_freestanding() {
+    riscv_need riscv64-linux-gnu-gcc || return 1
+    local m
+    for m in "rv32imac ilp32" "rv32imafc ilp32f" "rv64gc lp64d"; do
+        set -- $m
+        riscv64-linux-gnu-gcc -march="$1" -mabi="$2" -ffreestanding -std=c11 -Wall -Wextra -Wpedantic \
+            -Werror -fsyntax-only -Iinclude c-tests/riscv_layout_freestanding.c || return 1
+        echo "$1 ($2): cem_context_t layout as asserted"
+    done
+}
