@@ -20,6 +20,27 @@
     X(x27, 64) X(x28, 72) X(x29, 80) X(x30, 88) X(sp, 96) X(d8, 104) X(d9, 112) X(d10, 120)            \
     X(d11, 128) X(d12, 136) X(d13, 144) X(d14, 152) X(d15, 160)
 #define EXPECTED_SIZE 168
+#elif defined(CEM_ARCH_RISCV64) || defined(CEM_ARCH_RISCV32)
+/* cem-ctx's own RISC-V layout: XLEN-sized s0-s11, sp, ra, then 8-byte fs0-fs11. */
+#if defined(CEM_ARCH_RISCV64)
+#define X 8
+#else
+#define X 4
+#endif
+#define FIELDS(X_) X_(s0, 0) X_(s1, 1 * X) X_(s2, 2 * X) X_(s3, 3 * X) X_(s4, 4 * X) X_(s5, 5 * X) \
+    X_(s6, 6 * X) X_(s7, 7 * X) X_(s8, 8 * X) X_(s9, 9 * X) X_(s10, 10 * X) X_(s11, 11 * X)         \
+    X_(sp, 12 * X) X_(ra, 13 * X) X_(fs0, 14 * X) X_(fs1, 14 * X + 8) X_(fs2, 14 * X + 16)          \
+    X_(fs3, 14 * X + 24) X_(fs4, 14 * X + 32) X_(fs5, 14 * X + 40) X_(fs6, 14 * X + 48)             \
+    X_(fs7, 14 * X + 56) X_(fs8, 14 * X + 64) X_(fs9, 14 * X + 72) X_(fs10, 14 * X + 80)            \
+    X_(fs11, 14 * X + 88)
+#define EXPECTED_SIZE (14 * X + 96)
+#if defined(CEM_ARCH_RISCV64)
+_Static_assert(offsetof(cem_context_t, sp) == 96 && offsetof(cem_context_t, fs0) == 112, "rv64 layout");
+_Static_assert(sizeof(cem_context_t) == 208, "rv64 size");
+#else
+_Static_assert(offsetof(cem_context_t, sp) == 48 && offsetof(cem_context_t, fs0) == 56, "rv32 layout");
+_Static_assert(sizeof(cem_context_t) == 152, "rv32 size");
+#endif
 #endif
 
 #define STATIC_OFFSET(f, off) _Static_assert(offsetof(cem_context_t, f) == (off), "offset of " #f);

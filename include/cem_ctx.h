@@ -4,7 +4,8 @@
  * macros), linked from libcem_ctx.a.
  *
  * Supported: x86-64 System V (Linux, macOS, bare metal), x86-64 Microsoft x64
- * (Windows) and AArch64 AAPCS64 (Linux, macOS, bare metal). Sizes and offsets of cem_context_t are given on
+ * (Windows), AArch64 AAPCS64 (Linux, macOS, bare metal) and the RISC-V psABI
+ * (RV64 Linux, RV32/RV64 bare metal). Sizes and offsets of cem_context_t are given on
  * the type and checked by c-tests/test_layout.c.
  */
 
@@ -21,8 +22,12 @@
 #define CEM_ARCH_ARM64
 #elif defined(__x86_64__) || defined(__amd64__)
 #define CEM_ARCH_X86_64
+#elif defined(__riscv) && __riscv_xlen == 64
+#define CEM_ARCH_RISCV64
+#elif defined(__riscv) && __riscv_xlen == 32
+#define CEM_ARCH_RISCV32
 #else
-#error "cem-ctx supports x86-64 and AArch64 only"
+#error "cem-ctx supports x86-64, AArch64 and RISC-V only"
 #endif
 #if defined(CEM_ARCH_ARM64) && defined(_WIN32)
 #error "cem-ctx has no AArch64 Windows ABI support yet"
@@ -43,10 +48,10 @@
 #define CEM_CONTEXT_IMPLEMENTED
 
 /* The saved stack pointer of a suspended context as a uintptr_t, on every
- * architecture (x86-64 `rsp`, AArch64 `sp`). Same macro as Cem's. */
+ * architecture (x86-64 `rsp`, AArch64 and RISC-V `sp`). Same macro as Cem's. */
 #if defined(CEM_ARCH_X86_64)
 #define CEM_CONTEXT_GET_SP(ctx) ((uintptr_t)(ctx)->rsp)
-#elif defined(CEM_ARCH_ARM64)
+#elif defined(CEM_ARCH_ARM64) || defined(CEM_ARCH_RISCV64) || defined(CEM_ARCH_RISCV32)
 #define CEM_CONTEXT_GET_SP(ctx) ((uintptr_t)(ctx)->sp)
 #endif
 
@@ -389,6 +394,75 @@ typedef struct {
 } cem_context_t;
 #endif
 
+#if (defined(CEM_ARCH_RISCV64) || defined(CEM_ARCH_RISCV32))
+/**
+ * Saved callee-saved state of a suspended context: cem-ctx's own RISC-V
+ * `cem_context_t` (the Cem runtime has no RISC-V port). RV64: 208 bytes,
+ * RV32: 152 bytes; 8-byte aligned on both. Follows the RISC-V psABI
+ * "Integer Register Convention" (s0–s11 and sp preserved across calls, s0
+ * the frame pointer) and "Floating-Point Register Convention" (fs0–fs11).
+ *
+ * | RV64 offset | RV32 offset | size | field | contents |
+ * |------------:|------------:|-----:|-------|----------|
+ * | 0–88        | 0–44        | XLEN/8 each | `s0`…`s11` | s0 (frame pointer), s1–s11 |
+ * | 96          | 48          | XLEN/8 | `sp`  | stack pointer (16-byte aligned) |
+ * | 104         | 52          | XLEN/8 | `ra`  | resume address |
+ * | 112–200     | 56–144      | 8 each | `fs0`…`fs11` | fs0–fs11 bit patterns (FLEN bits used) |
+ *
+ * The integer fields are `uintptr_t`-sized (`size_t` in C). `fs0`–`fs11`
+ * hold the registers' bit patterns: all 64 bits with the D extension, the
+ * low 32 with F only; on targets without F (`riscv32imac`) the switch
+ * leaves them untouched.
+ *
+ * Not saved: gp and tp (unallocatable per the psABI; tp is the thread
+ * pointer of whichever thread runs the context) and fcsr, which the psABI
+ * gives thread storage duration (C11 §7.6): a rounding mode set with
+ * `fesetround` in one context is seen by the others on the same thread,
+ * exactly as across an ordinary call.
+ *
+ * Bare metal: with F/D the switch executes FP loads and stores, so the
+ * firmware must have enabled the FPU (`mstatus.FS` ≠ Off) before the first
+ * switch, as it must anyway before any compiled hard-float code runs.
+ */
+typedef struct {
+  /**
+   * Frame pointer (s0), offset 0.
+   */
+  size_t s0;
+  size_t s1;
+  size_t s2;
+  size_t s3;
+  size_t s4;
+  size_t s5;
+  size_t s6;
+  size_t s7;
+  size_t s8;
+  size_t s9;
+  size_t s10;
+  size_t s11;
+  /**
+   * Stack pointer, offset 12 × XLEN/8 (96 on RV64, 48 on RV32).
+   */
+  size_t sp;
+  /**
+   * Resume address, offset 13 × XLEN/8 (104 on RV64, 52 on RV32).
+   */
+  size_t ra;
+  uint64_t fs0;
+  uint64_t fs1;
+  uint64_t fs2;
+  uint64_t fs3;
+  uint64_t fs4;
+  uint64_t fs5;
+  uint64_t fs6;
+  uint64_t fs7;
+  uint64_t fs8;
+  uint64_t fs9;
+  uint64_t fs10;
+  uint64_t fs11;
+} cem_context_t;
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -430,8 +504,8 @@ extern void *cem_swapcontext_value(cem_context_t *save_ctx,
  * The named trap where a context stops when both its entry function and
  * its `return_func` have returned (or `return_func` was NULL), and where
  * `cem_makecontext` stops on invalid arguments. Executes `ud2` (x86-64:
- * SIGILL, or EXCEPTION_ILLEGAL_INSTRUCTION on Windows) or `brk #0xc0de`
- * (AArch64, SIGTRAP); never returns.
+ * SIGILL, or EXCEPTION_ILLEGAL_INSTRUCTION on Windows), `brk #0xc0de`
+ * (AArch64, SIGTRAP) or `unimp` (RISC-V, SIGILL); never returns.
  */
 extern void cem_context_trap(void) CEM_NORETURN;
 

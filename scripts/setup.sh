@@ -16,6 +16,8 @@ APT_PACKAGES=(
     binutils-aarch64-linux-gnu gdb-multiarch
     # windows job: MinGW-w64 and Wine
     gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64 wine
+    # riscv job: cross toolchain (qemu-user and gdb-multiarch are above)
+    gcc-riscv64-linux-gnu g++-riscv64-linux-gnu libc6-dev-riscv64-cross binutils-riscv64-linux-gnu
     # benchmark suite (built by the test command, run by scripts/bench.sh)
     libboost-context-dev fonts-dejavu-core valgrind
 )
@@ -23,11 +25,15 @@ APT_PACKAGES=(
 APT_PACKAGES_LEAN=(
     # firmware job: bare-metal builds booted under qemu-system, UEFI under OVMF
     qemu-system-arm qemu-system-x86 ovmf
+    # riscv job: bare-metal RISC-V booted on qemu-system-riscv32/64 -M virt
+    qemu-system-misc
 )
 RUST_TARGETS=(
     x86_64-unknown-none x86_64-apple-darwin x86_64-pc-windows-gnu x86_64-pc-windows-msvc
     aarch64-unknown-linux-gnu aarch64-apple-darwin aarch64-unknown-none aarch64-unknown-none-softfloat
     x86_64-unknown-uefi
+    riscv64gc-unknown-linux-gnu riscv64gc-unknown-none-elf riscv32imac-unknown-none-elf
+    riscv32imafc-unknown-none-elf
 )
 RUST_COMPONENTS=(clippy rustfmt llvm-tools)
 

@@ -11,7 +11,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-JOBS=(lint native mutation aarch64 windows firmware builds)
+JOBS=(lint native mutation aarch64 windows firmware riscv builds)
 
 usage() {
     echo "usage: scripts/test.sh [JOB...]; jobs: ${JOBS[*]}"
@@ -208,6 +208,22 @@ job_firmware() {
         step "UEFI application, x86_64-unknown-uefi (OVMF, $p)" firmware_boot_uefi "$p"
     done
     step "firmware examples: fmt + clippy, core on x86_64-unknown-uefi" firmware_examples_lint
+}
+
+# RISC-V: rv64 Linux under qemu-riscv64, bare metal rv32/rv64 under qemu-system.
+job_riscv() {
+    # shellcheck source=scripts/suites/riscv.sh
+    source "$ROOT/scripts/suites/riscv.sh"
+    step "riscv: clippy -D warnings (rv64 linux, rv64/rv32 bare metal, riscv-virt example), example fmt" riscv_lint
+    step "rust suites, riscv64gc-unknown-linux-gnu (qemu-riscv64; debug, release)" riscv_rust_suites
+    step "c suite, riscv64-linux-gnu (ctest under qemu-riscv64, gdb-multiarch)" riscv_c_suite
+    step "riscv: header layout, freestanding C for rv32imac/rv32imafc/rv64gc (-Wpedantic)" riscv_header_freestanding
+    step "riscv: switch disassembly (no gp/tp; fs0-fs11 on rv64gc and rv32imafc; no FP on rv32imac)" riscv_disassembly
+    local t
+    for t in "64 riscv64gc-unknown-none-elf" "32 riscv32imac-unknown-none-elf" "32 riscv32imafc-unknown-none-elf"; do
+        # shellcheck disable=SC2086
+        step "riscv-virt firmware, ${t#* } (qemu-system-riscv${t%% *} -M virt)" riscv_bare_metal $t
+    done
 }
 
 job_builds() {

@@ -12,6 +12,9 @@ use cem_ctx::stack::{high_water_mark, paint};
 use cem_ctx::{on_stack, Coroutine, CoroutineResult, MakeContextError, Yielder};
 use libtest_mimic::{Arguments, Failed, Trial};
 
+#[cfg(target_arch = "riscv64")]
+#[path = "coroutine/riscv_psabi.rs"]
+mod riscv_psabi;
 mod support;
 use support::{ensure, expect_child, isolate, ScratchStack, CAME_BACK, UNKNOWN_SCENARIO};
 
@@ -482,6 +485,11 @@ fn main() {
     ];
     #[cfg(all(target_arch = "x86_64", target_feature = "sse"))]
     tests.push(Trial::test("fp_control_kept_or_shared", fp_control_state));
+    #[cfg(target_arch = "riscv64")]
+    tests.push(Trial::test(
+        "fast_path_register_canaries",
+        riscv_psabi::fast_path_canaries,
+    ));
     #[cfg(feature = "std")]
     tests.extend([
         Trial::test("panic_propagates_to_resumer", panic_propagates),

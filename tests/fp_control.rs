@@ -2,7 +2,8 @@
 //! control bits (6–15) and the x87 control word belong to each context, while
 //! the MXCSR status flags (0–5, caller-saved in psABI §3.2.1) follow the
 //! running thread, as they do across a call. On AArch64, FPCR and FPSR are
-//! global (AAPCS64 §6.1.2): a mode change in one context is seen in the other.
+//! global (AAPCS64 §6.1.2), and on RISC-V fcsr has thread storage duration
+//! (psABI): a mode change in one context is seen in the other.
 //! Checked for both switch families: `cem_swapcontext` and the `Coroutine`
 //! fast path (with the default `fp_control: true`, and `false`, where the
 //! coroutine shares its resumer's control state).
@@ -92,6 +93,34 @@ mod fp {
     }
 }
 
+#[cfg(any(target_arch = "riscv64", target_arch = "riscv32"))]
+mod fp {
+    /// fcsr: `frm` (bits 5–7) and `fflags` (bits 0–4); the second half is unused.
+    pub type State = (usize, usize);
+
+    pub fn get() -> State {
+        let fcsr: usize;
+        // SAFETY: reads fcsr.
+        unsafe { core::arch::asm!("frcsr {}", out(reg) fcsr, options(nostack)) };
+        (fcsr, 0)
+    }
+
+    pub fn set(s: State) {
+        // SAFETY: writes a rounding mode and flags.
+        unsafe { core::arch::asm!("fscsr {}", in(reg) s.0, options(nostack)) };
+    }
+
+    /// NX, the inexact flag.
+    pub const STATUS: usize = 0x1;
+    pub const MAIN: State = (0, 0);
+    /// frm = RTZ (round toward zero).
+    pub const OTHER: State = (1 << 5, 0);
+
+    pub fn with_status(s: State) -> State {
+        (s.0 | STATUS, s.1)
+    }
+}
+
 /// What each side expects to find after a switch into it, given what the
 /// side that switched away had set (`left`) and what this side had before it
 /// switched away itself (`own`).
@@ -106,7 +135,9 @@ fn expected(own: fp::State, left: fp::State, shared: bool) -> fp::State {
 }
 
 /// AArch64: FPCR and FPSR are global state (AAPCS64 §6.1.2), never switched.
-#[cfg(target_arch = "aarch64")]
+/// RISC-V: fcsr has thread storage duration (psABI, "Floating-Point Register
+/// Convention"), never switched.
+#[cfg(not(target_arch = "x86_64"))]
 fn expected(_own: fp::State, left: fp::State, _shared: bool) -> fp::State {
     left
 }

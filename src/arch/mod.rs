@@ -283,8 +283,8 @@ extern "C" {
     /// The named trap where a context stops when both its entry function and
     /// its `return_func` have returned (or `return_func` was NULL), and where
     /// `cem_makecontext` stops on invalid arguments. Executes `ud2` (x86-64:
-    /// SIGILL, or EXCEPTION_ILLEGAL_INSTRUCTION on Windows) or `brk #0xc0de`
-    /// (AArch64, SIGTRAP); never returns.
+    /// SIGILL, or EXCEPTION_ILLEGAL_INSTRUCTION on Windows), `brk #0xc0de`
+    /// (AArch64, SIGTRAP) or `unimp` (RISC-V, SIGILL); never returns.
     pub fn cem_context_trap() -> !;
 }
 
@@ -318,5 +318,17 @@ pub mod aarch64_aapcs64;
 #[cfg(target_arch = "aarch64")]
 pub use aarch64_aapcs64 as native;
 
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-compile_error!("cem-ctx supports x86-64 (System V, Microsoft x64) and AArch64 (AAPCS64) only");
+#[cfg(any(target_arch = "riscv64", target_arch = "riscv32"))]
+pub mod riscv_psabi;
+#[cfg(any(target_arch = "riscv64", target_arch = "riscv32"))]
+pub use riscv_psabi as native;
+
+#[cfg(not(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64",
+    target_arch = "riscv32"
+)))]
+compile_error!(
+    "cem-ctx supports x86-64 (System V, Microsoft x64), AArch64 (AAPCS64) and RISC-V (psABI) only"
+);
