@@ -353,6 +353,8 @@ pub fn saved_stack_pointer(ctx: &Context) -> usize {
     let sp = ctx.rsp;
     #[cfg(target_arch = "aarch64")]
     let sp = ctx.sp;
+    #[cfg(target_arch = "arm")]
+    let sp = arch::native::saved_sp(ctx);
     sp as usize
 }
 

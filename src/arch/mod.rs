@@ -174,5 +174,15 @@ pub mod aarch64_aapcs64;
 #[cfg(target_arch = "aarch64")]
 pub use aarch64_aapcs64 as native;
 
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-compile_error!("cem-ctx supports x86-64 (System V, Microsoft x64) and AArch64 (AAPCS64) only");
+#[cfg(target_arch = "arm")]
+pub mod arm_aapcs32_m;
+#[cfg(target_arch = "arm")]
+pub use arm_aapcs32_m as native;
+
+#[cfg(all(target_arch = "arm", not(cem_arm_m)))]
+compile_error!(
+    "cem-ctx supports 32-bit Arm only on M-profile (thumbv6m, thumbv7m, thumbv7em, thumbv8m.main)"
+);
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "arm")))]
+compile_error!("cem-ctx supports x86-64 (System V, Microsoft x64), AArch64 (AAPCS64) and Arm M-profile (AAPCS32) only");
