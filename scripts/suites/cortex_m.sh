@@ -21,30 +21,37 @@ cortex_m_need() {
     done
 }
 
+# cortex_m_build TARGET [debug|release] (default release)
 cortex_m_build() {
-    local target=$1
-    cargo build --release --manifest-path "$CORTEX_M_MANIFEST" --target "$target" \
+    local target=$1 profile=${2:-release}
+    local flags=()
+    [ "$profile" = release ] && flags=(--release)
+    cargo build "${flags[@]}" --manifest-path "$CORTEX_M_MANIFEST" --target "$target" \
         --target-dir "$CORTEX_M_TARGET_DIR"
 }
 
 # cortex_m_run TARGET MACHINE BINARY EXPECTED_STATUS PATTERN...
-# Builds the example, boots BINARY on the qemu MACHINE with semihosting, and
-# requires the exit status and every PATTERN (grep -E) in the output.
+# Builds the example in debug and in release, boots BINARY on the qemu MACHINE
+# with semihosting, and requires the exit status and every PATTERN (grep -E)
+# in the output of both.
 cortex_m_run() {
     local target=$1 machine=$2 bin=$3 want=$4
     shift 4
     cortex_m_need qemu-system-arm || return 1
-    cortex_m_build "$target" || return 1
-    local elf="$CORTEX_M_TARGET_DIR/$target/release/$bin" out status pattern
-    [ -f "$elf" ] || { echo "$elf was not built"; return 1; }
-    out=$(timeout 120 qemu-system-arm -M "$machine" -nographic \
-        -semihosting-config enable=on,target=native -kernel "$elf" </dev/null 2>&1)
-    status=$?
-    echo "$out"
-    echo "-- qemu-system-arm -M $machine $bin: exit status $status (expected $want)"
-    [ "$status" -eq "$want" ] || return 1
-    for pattern in "$@"; do
-        grep -qE "$pattern" <<<"$out" || { echo "missing in the output: $pattern"; return 1; }
+    local profile elf out status pattern
+    for profile in debug release; do
+        cortex_m_build "$target" "$profile" || return 1
+        elf="$CORTEX_M_TARGET_DIR/$target/$profile/$bin"
+        [ -f "$elf" ] || { echo "$elf was not built"; return 1; }
+        out=$(timeout 120 qemu-system-arm -M "$machine" -nographic \
+            -semihosting-config enable=on,target=native -kernel "$elf" </dev/null 2>&1)
+        status=$?
+        echo "$out"
+        echo "-- qemu-system-arm -M $machine $bin ($profile): exit status $status (expected $want)"
+        [ "$status" -eq "$want" ] || return 1
+        for pattern in "$@"; do
+            grep -qE "$pattern" <<<"$out" || { echo "missing in the output: $pattern"; return 1; }
+        done
     done
 }
 
