@@ -354,7 +354,7 @@ pub fn saved_stack_pointer(ctx: &Context) -> usize {
     #[cfg(target_arch = "aarch64")]
     let sp = ctx.sp;
     #[cfg(target_arch = "arm")]
-    let sp = arch::native::saved_sp(ctx);
+    let sp = ctx.sp;
     sp as usize
 }
 

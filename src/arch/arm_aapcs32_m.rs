@@ -220,7 +220,10 @@ pub(crate) unsafe fn init(
     }
 }
 
-/// The saved stack pointer of a suspended context.
+/// The saved stack pointer of a suspended context (the per-ABI contract's
+/// accessor; `saved_stack_pointer` in lib.rs reads the field directly until
+/// it moves to this contract).
+#[allow(dead_code)]
 pub(crate) fn saved_sp(ctx: &Context) -> usize {
     ctx.sp as usize
 }

@@ -50,7 +50,7 @@ fn primes(n: u32, y: &Yielder<(), u32>) -> u32 {
     while found < n {
         if (2..candidate)
             .take_while(|d| d * d <= candidate)
-            .all(|d| candidate % d != 0)
+            .all(|d| !candidate.is_multiple_of(d))
         {
             y.suspend(candidate);
             found += 1;
@@ -339,7 +339,7 @@ fn context_ring(c: &mut Checks) {
         let base = addr_of!(RING_STACKS[0]) as usize;
         c.check(
             "saved sp inside its stack, 8-byte aligned",
-            sp > base && sp < base + 512 && sp % 8 == 0,
+            sp > base && sp < base + 512 && sp.is_multiple_of(8),
         );
     }
 }

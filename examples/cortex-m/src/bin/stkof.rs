@@ -52,7 +52,7 @@ mod overflow {
     fn deep(n: u32, y: &Yielder<(), u32>) -> u32 {
         let frame = [n; 32];
         black_box(&frame);
-        if n % 4 == 0 {
+        if n.is_multiple_of(4) {
             y.suspend(n);
         }
         deep(n + 1, y).wrapping_add(frame[7])
