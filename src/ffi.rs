@@ -73,8 +73,9 @@ extern "C" {
     /// The named trap where a context stops when both its entry function and
     /// its `return_func` have returned (or `return_func` was NULL), and where
     /// `cem_makecontext` stops on invalid arguments. Executes `ud2` (x86-64:
-    /// SIGILL, or EXCEPTION_ILLEGAL_INSTRUCTION on Windows) or `brk #0xc0de`
-    /// (AArch64, SIGTRAP); never returns.
+    /// SIGILL, or EXCEPTION_ILLEGAL_INSTRUCTION on Windows), `brk #0xc0de`
+    /// (AArch64, SIGTRAP) or `udf #0xc0` (Cortex-M: UsageFault UNDEFINSTR, or
+    /// HardFault when UsageFault is disabled); never returns.
     pub fn cem_context_trap() -> !;
 }
 

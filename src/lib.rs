@@ -55,6 +55,7 @@
 //! | x86-64 System V (Linux, macOS, bare metal) | `asm/x86_64_sysv.s` | rbx, rbp, r12–r15, rsp; MXCSR control bits and x87 control word when the target has SSE (not on `x86_64-unknown-none`, where those instructions fault until the kernel enables the FPU) |
 //! | Microsoft x64 (Windows) | `asm/x86_64_win64.s` | rbx, rbp, rdi, rsi, r12–r15, rsp, xmm6–xmm15, MXCSR control bits, x87 control word, TEB stack fields |
 //! | AArch64 AAPCS64 (Linux, macOS, bare metal) | `asm/aarch64_aapcs64.s` | x19–x28, x29, x30, sp; d8–d15 when the target has FP (not on `aarch64-unknown-none-softfloat`); never x18; FPCR is global state per AAPCS64 and is not switched |
+//! | Arm AAPCS32, M-profile (Cortex-M0/M3/M4/M7/M33, bare metal) | `asm/arm_aapcs32_m.s` | r4–r11, sp, lr; s16–s31 with an FPU (`thumbv7em-none-eabihf`, `thumbv8m.main-none-eabihf`); on ARMv8-M Mainline the stack limit (PSPLIM/MSPLIM follow the stack, so an overflow faults); FPSCR is global state per AAPCS32 and is not switched |
 //!
 //! `Options { fp_control: false }` lets a [`Coroutine`] share the MXCSR/x87
 //! control word with its resumer instead of keeping its own (faster on CPUs
@@ -183,7 +184,7 @@ impl core::fmt::Display for MakeContextError {
 pub type EntryFn = unsafe extern "C" fn();
 
 /// Stops the process at the documented trap instruction in `cem_context_trap`
-/// (`ud2` on x86-64, `brk #0xc0de` on AArch64), with that symbol on top of the
+/// (`ud2` on x86-64, `brk #0xc0de` on AArch64, `udf #0xc0` on Cortex-M), with that symbol on top of the
 /// backtrace. Used for a context whose entry and return functions both
 /// returned, and for invalid arguments to `cem_makecontext`.
 pub fn trap() -> ! {
