@@ -170,8 +170,9 @@ FUNC_END cem_swapcontext
 // First code a fresh context runs. cem_makecontext stores this address (Thumb
 // bit set) as the context's lr, so the first switch "returns" here with
 //   r4 = func, r5 = func's argument, r6 = return_func (or cem_context_trap),
-//   r8 = cem_context_trap, r7 = r11 = 0, sp = stack top (8-byte aligned,
-//   AAPCS32 §6.2.1.2, so func starts at a conforming public interface),
+//   r8 = cem_context_trap, r7 = r11 = 0, sp = stack top (16-byte aligned,
+//   more than the 8 of AAPCS32 §6.2.1.2: func starts at a conforming public
+//   interface),
 //   stack_limit = stack_base rounded up to 8 (ARMv8-M Mainline).
     .thumb_func
 FUNC_BEGIN cem_ctx_arm_aapcs32_m_start

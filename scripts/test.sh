@@ -11,10 +11,12 @@ APT_PACKAGES=(gcc g++ libc6-dev cmake gdb binutils
     qemu-user gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross
     binutils-aarch64-linux-gnu gdb-multiarch
     gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64 wine
-    libboost-context-dev fonts-dejavu-core valgrind)
+    libboost-context-dev fonts-dejavu-core valgrind
+    qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi)
 RUST_TARGETS=(x86_64-unknown-none x86_64-apple-darwin
     aarch64-unknown-linux-gnu aarch64-apple-darwin aarch64-unknown-none aarch64-unknown-none-softfloat
-    x86_64-pc-windows-gnu x86_64-pc-windows-msvc)
+    x86_64-pc-windows-gnu x86_64-pc-windows-msvc
+    thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabi thumbv7em-none-eabihf thumbv8m.main-none-eabihf)
 
 # ---------------------------------------------------------------- set-up
 missing=()
@@ -129,6 +131,9 @@ rust_suite() {
     cargo test -p cem-ctx "$@" && cargo test -p cem-ctx --features std "$@"
 }
 
+# shellcheck source=scripts/suites/cortex_m.sh
+source "$ROOT/scripts/suites/cortex_m.sh"
+
 # ---------------------------------------------------------------- suites
 step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy -D warnings" cargo clippy --workspace --all-targets -- -D warnings
@@ -165,6 +170,16 @@ step "build check, aarch64-apple-darwin" apple_build aarch64-apple-darwin
 step "build check, x86_64-pc-windows-msvc (cem_ctx.lib)" msvc_build
 step "firmware example (no_std, own panic handler), x86_64-unknown-none" firmware_build x86_64-unknown-none
 step "firmware example (no_std, own panic handler), aarch64-unknown-none" firmware_build aarch64-unknown-none
+step "cortex-m: clippy -D warnings + fmt, core and example, every thumb target" cortex_m_lint
+step "cortex-m: cem_context_t layout in C (arm-none-eabi-gcc, M0/M3/M4F/M7/M33)" cortex_m_c_layout
+step "cortex-m: M0 example under qemu-system-arm -M microbit" cortex_m0_microbit
+step "cortex-m: M3 example under qemu-system-arm -M mps2-an385" cortex_m3_an385
+step "cortex-m: M4F example (r4-r11, s16-s31 canaries) under -M mps2-an386" cortex_m4f_an386
+step "cortex-m: M33 example (stack limit follows the switch) under -M mps2-an505" cortex_m33_an505
+step "cortex-m: M33 coroutine stack overflow takes STKOF (-M mps2-an505)" cortex_m33_stkof
+step "cortex-m: context without return_func stops at the udf trap (4 boards)" cortex_m_trap
+step "cortex-m: thumbv7em-none-eabi (soft-float) builds, switch touches no FP" cortex_m4_softfloat_build
+step "cortex-m: M0 switch is Thumb-1 only, no FP in M0/M3 switches (objdump)" cortex_m_switch_discipline
 
 # ---------------------------------------------------------------- summary
 echo

@@ -57,7 +57,8 @@ cortex_m_run() {
 
 cortex_m0_microbit() {
     cortex_m_run thumbv6m-none-eabi microbit cem-ctx-cortex-m-example 0 \
-        '^cem-ctx on microbit \(Cortex-M0\)' 'survive a switch \(main\): 8 registers' '^all checks passed$'
+        '^cem-ctx on microbit \(Cortex-M0\)' 'survive a switch \(main\): 8 registers' \
+        '^ok   entry: sp is the 16-byte aligned top' '^all checks passed$'
 }
 
 cortex_m3_an385() {
@@ -83,6 +84,15 @@ cortex_m33_an505() {
 cortex_m33_stkof() {
     cortex_m_run thumbv8m.main-none-eabihf mps2-an505 stkof 3 \
         '^UsageFault: STKOF' '^memory below the stack intact: true$'
+}
+
+# A context that returns with no return_func stops at the udf in
+# cem_context_trap (HardFault handler compares the pc; status 5), on each core.
+cortex_m_trap() {
+    cortex_m_run thumbv6m-none-eabi microbit trap 5 '^stopped at the udf in cem_context_trap$' &&
+        cortex_m_run thumbv7m-none-eabi mps2-an385 trap 5 '^stopped at the udf in cem_context_trap$' &&
+        cortex_m_run thumbv7em-none-eabihf mps2-an386 trap 5 '^stopped at the udf in cem_context_trap$' &&
+        cortex_m_run thumbv8m.main-none-eabihf mps2-an505 trap 5 '^stopped at the udf in cem_context_trap$'
 }
 
 # The thumbv7em-none-eabi (soft-float, no FPU) build assembles and links too.

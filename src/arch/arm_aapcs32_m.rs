@@ -155,9 +155,12 @@ const_assert_eq!(offset_of!(Context, d15), 104);
 // The link block the asm reads as [resumer sp, coroutine sp, ...].
 const_assert_eq!(size_of::<CoroutineLink>(), 4 * size_of::<usize>());
 
-/// Alignment AAPCS32 requires of sp at every public interface (§6.2.1.2,
-/// "SP mod 8 = 0"), in bytes. Also the granule of PSPLIM/MSPLIM.
-pub const STACK_ALIGN: usize = 8;
+/// Alignment of a fresh context's stack top, in bytes. AAPCS32 requires 8
+/// at every public interface (§6.2.1.2, "SP mod 8 = 0"; also the granule of
+/// PSPLIM/MSPLIM); 16 keeps the C API's documented rounding ("the top is
+/// rounded down to 16") the same on every target, at a cost of at most 8
+/// bytes of stack.
+pub const STACK_ALIGN: usize = 16;
 
 /// Smallest stack `cem_makecontext_checked` accepts on this ABI, in bytes.
 ///
@@ -191,7 +194,7 @@ fn stack_limit(base: usize) -> u32 {
 }
 
 /// Builds the initial register state for a stack `[base, top)` whose
-/// 8-byte aligned top is `top`: the first switch "returns" into the entry
+/// 16-byte aligned top is `top`: the first switch "returns" into the entry
 /// trampoline (`lr`), which calls `func(arg)`, then `ret_func`, then `trap`.
 /// Nothing is written to the stack.
 ///

@@ -15,6 +15,8 @@ pub const EXIT_FAULT: u32 = 2;
 pub const EXIT_STKOF: u32 = 3;
 /// Another UsageFault.
 pub const EXIT_USAGE: u32 = 4;
+/// HardFault at the `udf` in `cem_context_trap`: a context ran off its end.
+pub const EXIT_TRAP: u32 = 5;
 
 /// Ends the program with `code` as qemu's exit status: semihosting
 /// SYS_EXIT_EXTENDED (0x20) with ADP_Stopped_ApplicationExit (0x20026) and
@@ -74,6 +76,11 @@ unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
     // SAFETY: CFSR is a readable System Control Block register.
     let cfsr = unsafe { CFSR.read_volatile() };
     hprintln!("HardFault at pc {:#010x}, CFSR {:#010x}", frame.pc(), cfsr);
+    let trap = cem_ctx::ffi::cem_context_trap as *const () as u32 & !1;
+    if frame.pc() == trap {
+        hprintln!("stopped at the udf in cem_context_trap");
+        exit(EXIT_TRAP)
+    }
     exit(EXIT_FAULT)
 }
 

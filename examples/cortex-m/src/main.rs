@@ -527,6 +527,115 @@ fn register_canaries(c: &mut Checks) {
     }
 }
 
+// ------------------------------------------- entry state of a fresh context
+
+static mut PROBE_MAIN: Context = unsafe { core::mem::zeroed() };
+static mut PROBE_CTX: Context = unsafe { core::mem::zeroed() };
+static mut PROBE_STACK: [u8; 1024 + 12] = [0; 1024 + 12];
+/// sp and r7 (the Thumb frame pointer) at the first instruction of the
+/// entry function, written by `entry_probe`.
+#[no_mangle]
+static mut ENTRY_STATE: [u32; 2] = [1, 1];
+
+extern "C" {
+    /// Entry function that records sp and r7 before any prologue runs, then
+    /// continues in `entry_probe_body` with the same lr.
+    fn entry_probe();
+}
+
+core::arch::global_asm!(
+    ".syntax unified",
+    ".thumb",
+    ".text",
+    ".globl entry_probe",
+    ".type entry_probe, %function",
+    ".p2align 2",
+    ".thumb_func",
+    "entry_probe:",
+    "ldr r0, =ENTRY_STATE",
+    "mov r1, sp",
+    "str r1, [r0]",
+    "mov r1, r7",
+    "str r1, [r0, #4]",
+    "ldr r0, ={body}",
+    "bx r0",
+    ".ltorg",
+    ".size entry_probe, . - entry_probe",
+    body = sym entry_probe_body,
+);
+
+extern "C" fn entry_probe_body() {
+    // SAFETY: statics of this single-core program.
+    unsafe { swap_context(addr_of_mut!(PROBE_CTX), addr_of!(PROBE_MAIN)) };
+    cem_ctx::trap()
+}
+
+fn entry_state(c: &mut Checks) {
+    // SAFETY: statics of this single-core program. The stack deliberately
+    // starts at an odd address and has a length that is no multiple of 8.
+    unsafe {
+        let base = (addr_of_mut!(PROBE_STACK) as usize + 1) as *mut core::ffi::c_void;
+        let len = 1024 + 11 - 1;
+        let ok = make_context(addr_of_mut!(PROBE_CTX), base, len, Some(entry_probe), None);
+        c.check("make_context on an unaligned stack", ok.is_ok());
+        swap_context(addr_of_mut!(PROBE_MAIN), addr_of!(PROBE_CTX));
+        let [sp, r7] = *addr_of!(ENTRY_STATE);
+        let top = (base as usize + len) & !15;
+        hprintln!(
+            "entry: sp {:#010x} (stack top {:#010x}), r7 {:#x}",
+            sp,
+            top,
+            r7
+        );
+        c.check(
+            "entry: sp is the 16-byte aligned top (AAPCS32 needs 8)",
+            sp as usize == top && sp % 8 == 0,
+        );
+        c.check("entry: frame pointer r7 is 0", r7 == 0);
+    }
+}
+
+// ------------------------------------------------------ return_func
+
+static mut RET_MAIN: Context = unsafe { core::mem::zeroed() };
+static mut RET_CTX: Context = unsafe { core::mem::zeroed() };
+static mut RET_STACK: [u64; 64] = [0; 64];
+static mut RET_LOG: [u8; 2] = [0; 2];
+
+extern "C" fn returns_at_once() {
+    // SAFETY: single core; main reads it after switching back.
+    unsafe { RET_LOG[0] = 1 };
+}
+
+extern "C" fn return_func() {
+    // SAFETY: as above.
+    unsafe {
+        RET_LOG[1] = 1;
+        swap_context(addr_of_mut!(RET_CTX), addr_of!(RET_MAIN));
+    }
+    cem_ctx::trap()
+}
+
+fn return_func_runs(c: &mut Checks) {
+    // SAFETY: statics of this single-core program.
+    unsafe {
+        let stack = addr_of_mut!(RET_STACK);
+        let ok = make_context(
+            addr_of_mut!(RET_CTX),
+            stack.cast(),
+            core::mem::size_of::<[u64; 64]>(),
+            Some(returns_at_once),
+            Some(return_func),
+        );
+        c.check("make_context with return_func", ok.is_ok());
+        swap_context(addr_of_mut!(RET_MAIN), addr_of!(RET_CTX));
+        c.check(
+            "func ran, then return_func on the same stack",
+            *addr_of!(RET_LOG) == [1, 1],
+        );
+    }
+}
+
 #[entry]
 fn main() -> ! {
     hprintln!(
@@ -546,6 +655,8 @@ fn main() -> ! {
     coroutine_work(&mut c);
     context_ring(&mut c);
     register_canaries(&mut c);
+    entry_state(&mut c);
+    return_func_runs(&mut c);
     #[cfg(example_v8m)]
     {
         let limit: u32;
