@@ -172,6 +172,7 @@ step "firmware example (no_std, own panic handler), x86_64-unknown-none" firmwar
 step "firmware example (no_std, own panic handler), aarch64-unknown-none" firmware_build aarch64-unknown-none
 step "cortex-m: clippy -D warnings + fmt, core and example, every thumb target" cortex_m_lint
 step "cortex-m: cem_context_t layout in C (arm-none-eabi-gcc, M0/M3/M4F/M7/M33)" cortex_m_c_layout
+step "cortex-m: C scheduler on libcem_ctx.a under qemu (M3, M4F hard-float)" cortex_m_c_scheduler
 step "cortex-m: M0 example under qemu-system-arm -M microbit" cortex_m0_microbit
 step "cortex-m: M3 example under qemu-system-arm -M mps2-an385" cortex_m3_an385
 step "cortex-m: M4F example (r4-r11, s16-s31 canaries) under -M mps2-an386" cortex_m4f_an386

@@ -143,6 +143,35 @@ cortex_m_c_layout() {
     done
 }
 
+# cortex_m_c_run RUST_TARGET MACHINE GCC_FLAGS...: libcem_ctx.a for the target,
+# the C scheduler test (c-tests/cortex-m) linked against it with
+# arm-none-eabi-gcc, booted under qemu; status 0 and "all checks passed".
+cortex_m_c_run() {
+    local target=$1 machine=$2
+    shift 2
+    cortex_m_need arm-none-eabi-gcc qemu-system-arm || return 1
+    cargo build --release -p cem-ctx-capi --target "$target" || return 1
+    local elf="$CORTEX_M_TARGET_DIR/c-scheduler-$target.elf" out status
+    mkdir -p "$CORTEX_M_TARGET_DIR"
+    arm-none-eabi-gcc "$@" -mthumb -std=c11 -Wall -Wextra -Wpedantic -Werror -O2 -g \
+        -ffreestanding -nostdlib -Iinclude -Ic-tests/cortex-m -T c-tests/cortex-m/mps2.ld \
+        -Wl,--gc-sections -Wl,-z,noexecstack c-tests/cortex-m/startup.c c-tests/cortex-m/scheduler.c \
+        "target/$target/release/libcem_ctx.a" -lgcc -o "$elf" || return 1
+    out=$(timeout 60 qemu-system-arm -M "$machine" -nographic \
+        -semihosting-config enable=on,target=native -kernel "$elf" </dev/null 2>&1)
+    status=$?
+    echo "$out"
+    echo "-- qemu-system-arm -M $machine C scheduler: exit status $status (expected 0)"
+    [ "$status" -eq 0 ] && grep -q '^all checks passed$' <<<"$out"
+}
+
+# C programs (arm-none-eabi-gcc) on libcem_ctx.a: Cortex-M3 soft-float and
+# Cortex-M4F hard-float (the task keeps a float in s16/s17 across switches).
+cortex_m_c_scheduler() {
+    cortex_m_c_run thumbv7m-none-eabi mps2-an385 -mcpu=cortex-m3 &&
+        cortex_m_c_run thumbv7em-none-eabihf mps2-an386 -mcpu=cortex-m4 -mfloat-abi=hard -mfpu=fpv4-sp-d16
+}
+
 # clippy and fmt for the core crate on every Cortex-M target, and the example.
 cortex_m_lint() {
     local t
