@@ -16,7 +16,8 @@ APT_PACKAGES=(gcc g++ libc6-dev cmake gdb binutils
 RUST_TARGETS=(x86_64-unknown-none x86_64-apple-darwin
     aarch64-unknown-linux-gnu aarch64-apple-darwin aarch64-unknown-none aarch64-unknown-none-softfloat
     x86_64-pc-windows-gnu x86_64-pc-windows-msvc
-    thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabi thumbv7em-none-eabihf thumbv8m.main-none-eabihf)
+    thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabi thumbv7em-none-eabihf
+    thumbv8m.main-none-eabi thumbv8m.main-none-eabihf)
 
 # ---------------------------------------------------------------- set-up
 missing=()
@@ -178,6 +179,7 @@ step "cortex-m: M3 example under qemu-system-arm -M mps2-an385" cortex_m3_an385
 step "cortex-m: M4F example (r4-r11, s16-s31 canaries) under -M mps2-an386" cortex_m4f_an386
 step "cortex-m: M33 example (stack limit follows the switch) under -M mps2-an505" cortex_m33_an505
 step "cortex-m: M33 coroutine stack overflow takes STKOF (-M mps2-an505)" cortex_m33_stkof
+step "cortex-m: M33 soft-float (thumbv8m.main-none-eabi): example + STKOF" cortex_m33_softfloat
 step "cortex-m: context without return_func stops at the udf trap (4 boards)" cortex_m_trap
 step "cortex-m: thumbv7em-none-eabi (soft-float) builds, switch touches no FP" cortex_m4_softfloat_build
 step "cortex-m: M0 switch is Thumb-1 only, no FP in M0/M3 switches (objdump)" cortex_m_switch_discipline

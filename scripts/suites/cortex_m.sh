@@ -6,7 +6,8 @@
 # Needs: Debian qemu-system-arm (machines microbit, mps2-an385, mps2-an386,
 # mps2-an505), gcc-arm-none-eabi + libnewlib-arm-none-eabi (C layout check,
 # objdump), rustup targets thumbv6m-none-eabi thumbv7m-none-eabi
-# thumbv7em-none-eabi thumbv7em-none-eabihf thumbv8m.main-none-eabihf.
+# thumbv7em-none-eabi thumbv7em-none-eabihf thumbv8m.main-none-eabi
+# thumbv8m.main-none-eabihf.
 
 CORTEX_M_MANIFEST=examples/cortex-m/Cargo.toml
 CORTEX_M_TARGET_DIR=target/cortex-m
@@ -84,6 +85,15 @@ cortex_m33_an505() {
 cortex_m33_stkof() {
     cortex_m_run thumbv8m.main-none-eabihf mps2-an505 stkof 3 \
         '^UsageFault: STKOF' '^memory below the stack intact: true$'
+}
+
+# ARMv8-M Mainline without the FPU ABI (thumbv8m.main-none-eabi): the stack
+# limit still follows the switch; no FP state is saved.
+cortex_m33_softfloat() {
+    cortex_m_run thumbv8m.main-none-eabi mps2-an505 cem-ctx-cortex-m-example 0 \
+        '^cem-ctx on mps2-an505 \(Cortex-M33\) \(saves r4-r11, sp, lr\)$' \
+        'ok   ARMv8-M: coroutine runs with MSPLIM' '^all checks passed$' &&
+        cortex_m_run thumbv8m.main-none-eabi mps2-an505 stkof 3 '^UsageFault: STKOF'
 }
 
 # A context that returns with no return_func stops at the udf in
@@ -175,7 +185,7 @@ cortex_m_c_scheduler() {
 # clippy and fmt for the core crate on every Cortex-M target, and the example.
 cortex_m_lint() {
     local t
-    for t in thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabi thumbv7em-none-eabihf \
+    for t in thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabi thumbv7em-none-eabihf thumbv8m.main-none-eabi \
         thumbv8m.main-none-eabihf; do
         cargo clippy -p cem-ctx --target "$t" -- -D warnings || return 1
         cargo clippy --manifest-path "$CORTEX_M_MANIFEST" --target "$t" \
