@@ -251,6 +251,12 @@ fn coroutine_work(c: &mut Checks) {
         core::mem::forget(probe);
     }
 
+    hprintln!(
+        "RAM: Coroutine handle {} bytes, cem_context_t {} bytes",
+        core::mem::size_of::<Coroutine<'static, (), u32, u32, &'static mut [u8]>>(),
+        core::mem::size_of::<Context>()
+    );
+
     // The smallest coroutine: what the library itself needs.
     // SAFETY: reuses PRIMES_STACK, whose coroutine is gone.
     let s = unsafe { take(addr_of_mut!(PRIMES_STACK)) };
