@@ -9,6 +9,18 @@
 //!   must never touch FP registers.
 //! - RISC-V with F/D: fs0–fs11 (psABI "Floating-Point Register Convention").
 //!   `riscv32imac` has no FP registers.
+//! - Arm M-profile with an FPU: s16–s31 (AAPCS32, VFP register usage
+//!   conventions). Stable rustc reports no Arm target features to build
+//!   scripts (`CARGO_CFG_TARGET_FEATURE` is absent for `thumbv7em-none-eabihf`,
+//!   since `vfp*`/`fpregs` are unstable features), so the decision is the
+//!   hard-float ABI (`target_abi = "eabihf"`: the FPU exists and is in use), or
+//!   an FPU switched on by hand in `RUSTFLAGS` (`-C target-feature=+vfp4d16sp`,
+//!   `-C target-cpu=cortex-m4` on a soft-float `eabi` target, where the
+//!   compiler may keep values in s16–s31 too).
+//!
+//! Arm M-profile targets also get `cem_arm_m` (the switch in
+//! `asm/arm_aapcs32_m.s`), `cem_thumb1` for ARMv6-M (Thumb-1 encodings only)
+//! and `cem_stack_limit` for ARMv8-M Mainline (PSPLIM/MSPLIM follow the stack).
 //!
 //! The asm sources read the same decision through the assembler symbol
 //! `CEM_FP_STATE` (see `src/arch/mod.rs`), so Rust and assembly cannot disagree.
@@ -17,6 +29,10 @@ use std::env;
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(cem_fp_state)");
     println!("cargo::rustc-check-cfg=cfg(cem_riscv_d)");
+    println!("cargo::rustc-check-cfg=cfg(cem_arm_m)");
+    println!("cargo::rustc-check-cfg=cfg(cem_thumb1)");
+    println!("cargo::rustc-check-cfg=cfg(cem_stack_limit)");
+    println!("cargo::rerun-if-env-changed=CARGO_ENCODED_RUSTFLAGS");
     println!("cargo::rerun-if-changed=build.rs");
 
     let arch = env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
@@ -28,8 +44,22 @@ fn main() {
         // RISC-V with F (and D): fs0-fs11 (psABI "Floating-Point Register
         // Convention"); riscv32imac has no FP registers at all.
         "riscv64" | "riscv32" => riscv_isa().0,
+        "arm" => arm_m_fpu(&has),
         _ => false,
     };
+    if arch == "arm" {
+        let target = env::var("TARGET").unwrap_or_default();
+        let profile_m = ["thumbv6m", "thumbv7m", "thumbv7em", "thumbv8m.main"];
+        if profile_m.iter().any(|p| target.starts_with(p)) {
+            println!("cargo::rustc-cfg=cem_arm_m");
+        }
+        if target.starts_with("thumbv6m") {
+            println!("cargo::rustc-cfg=cem_thumb1");
+        }
+        if target.starts_with("thumbv8m.main") {
+            println!("cargo::rustc-cfg=cem_stack_limit");
+        }
+    }
     if fp_state {
         println!("cargo::rustc-cfg=cem_fp_state");
     }
@@ -54,4 +84,38 @@ fn riscv_isa() -> (bool, bool) {
     let base = isa.split(['z', '_']).next().unwrap_or("");
     let d = base.contains('g') || base.contains('d');
     (d || base.contains('f'), d)
+}
+
+/// Whether an Arm M-profile build has FP registers the compiler may use.
+fn arm_m_fpu(has: &dyn Fn(&str) -> bool) -> bool {
+    if env::var("CARGO_CFG_TARGET_ABI").as_deref() == Ok("eabihf") || has("fpregs") || has("vfp2") {
+        return true;
+    }
+    // Soft-float ABI with an FPU enabled by flags: scan the flags cargo passes.
+    let flags = env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
+    let fpu_cpus = [
+        "cortex-m4",
+        "cortex-m7",
+        "cortex-m33",
+        "cortex-m35p",
+        "cortex-m55",
+        "cortex-m85",
+    ];
+    let mut fpu = false;
+    for flag in flags.split('\x1f') {
+        let flag = flag.trim_start_matches("-C");
+        for f in flag.split(',') {
+            let f = f.trim_start_matches("target-feature=");
+            if f.starts_with("+vfp") || f.starts_with("+fp-armv8") || f == "+fpregs" {
+                fpu = true;
+            }
+            if f.starts_with("-vfp") || f == "-fpregs" || f == "+soft-float" {
+                fpu = false;
+            }
+        }
+        if let Some(cpu) = flag.strip_prefix("target-cpu=") {
+            fpu |= fpu_cpus.contains(&cpu);
+        }
+    }
+    fpu
 }

@@ -4,9 +4,10 @@
  * macros), linked from libcem_ctx.a.
  *
  * Supported: x86-64 System V (Linux, macOS, bare metal), x86-64 Microsoft x64
- * (Windows), AArch64 AAPCS64 (Linux, macOS, bare metal) and the RISC-V psABI
- * (RV64 Linux, RV32/RV64 bare metal). Sizes and offsets of cem_context_t are given on
- * the type and checked by c-tests/test_layout.c.
+ * (Windows), AArch64 AAPCS64 (Linux, macOS, bare metal), the RISC-V psABI
+ * (RV64 Linux, RV32/RV64 bare metal) and Arm M-profile AAPCS32 (Cortex-M0/M3/M4/M7/M33,
+ * bare metal). Sizes and offsets of cem_context_t are given on the type and checked by
+ * c-tests/test_layout.c (c-tests/arm_m_layout.c for Cortex-M).
  */
 
 #ifndef CEM_RUNTIME_CONTEXT_H
@@ -26,8 +27,11 @@
 #define CEM_ARCH_RISCV64
 #elif defined(__riscv) && __riscv_xlen == 32
 #define CEM_ARCH_RISCV32
+#elif defined(__arm__) && defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M'
+/* Arm M-profile (Cortex-M), Thumb, AAPCS32: cem-ctx's own cem_context_t. */
+#define CEM_ARCH_ARM_M
 #else
-#error "cem-ctx supports x86-64, AArch64 and RISC-V only"
+#error "cem-ctx supports x86-64, AArch64, RISC-V and Arm M-profile (Cortex-M) only"
 #endif
 #if defined(CEM_ARCH_ARM64) && defined(_WIN32)
 #error "cem-ctx has no AArch64 Windows ABI support yet"
@@ -51,7 +55,7 @@
  * architecture (x86-64 `rsp`, AArch64 and RISC-V `sp`). Same macro as Cem's. */
 #if defined(CEM_ARCH_X86_64)
 #define CEM_CONTEXT_GET_SP(ctx) ((uintptr_t)(ctx)->rsp)
-#elif defined(CEM_ARCH_ARM64) || defined(CEM_ARCH_RISCV64) || defined(CEM_ARCH_RISCV32)
+#elif defined(CEM_ARCH_ARM64) || defined(CEM_ARCH_RISCV64) || defined(CEM_ARCH_RISCV32) || defined(CEM_ARCH_ARM_M)
 #define CEM_CONTEXT_GET_SP(ctx) ((uintptr_t)(ctx)->sp)
 #endif
 
@@ -463,6 +467,69 @@ typedef struct {
 } cem_context_t;
 #endif
 
+#if defined(CEM_ARCH_ARM_M)
+/**
+ * Saved callee-saved state of a suspended context on Arm M-profile:
+ * cem-ctx's own layout (the Cem runtime has no 32-bit Arm switcher).
+ * 112 bytes, 8-byte aligned, the same on every M-profile build so that C
+ * and Rust agree without knowing the FPU. Follows AAPCS32 §6.1.1 ("Core
+ * registers": r4–r11 and sp preserved) and "VFP register usage conventions"
+ * (s16–s31 preserved; FPSCR is global).
+ *
+ * | offset | size | field | contents |
+ * |-------:|-----:|-------|----------|
+ * | 0–28   | 4 each | `r4`…`r11` | r4–r11 (r7: Thumb frame pointer; r9: platform register, callee-saved v6 on bare metal) |
+ * | 32     | 4 | `sp` | stack pointer, 8-byte aligned |
+ * | 36     | 4 | `lr` | resume address, Thumb bit (bit 0) set |
+ * | 40     | 4 | `stack_limit` | PSPLIM/MSPLIM value loaded when this context resumes (ARMv8-M Mainline only; 0 = no limit) |
+ * | 44     | 4 | `reserved` | 0; aligns `d8` |
+ * | 48–104 | 8 each | `d8`…`d15` | s16–s31 as d8–d15 (builds with an FPU only; untouched elsewhere) |
+ */
+typedef struct {
+  uint32_t r4;
+  uint32_t r5;
+  uint32_t r6;
+  /**
+   * Thumb frame pointer, offset 12.
+   */
+  uint32_t r7;
+  uint32_t r8;
+  /**
+   * Platform register (AAPCS32 §6.1.1), offset 20; callee-saved v6 on
+   * bare-metal targets, and saved like the others.
+   */
+  uint32_t r9;
+  uint32_t r10;
+  uint32_t r11;
+  /**
+   * Stack pointer, offset 32.
+   */
+  uint32_t sp;
+  /**
+   * Resume address with the Thumb bit set, offset 36.
+   */
+  uint32_t lr;
+  /**
+   * Stack limit (lowest usable address, 8-byte aligned), offset 40:
+   * loaded into PSPLIM/MSPLIM when this context resumes on ARMv8-M
+   * Mainline; 0 disables the check. Unused on other cores.
+   */
+  uint32_t stack_limit;
+  /**
+   * Offset 44; keeps `d8` 8-byte aligned. Always 0.
+   */
+  uint32_t reserved;
+  double d8;
+  double d9;
+  double d10;
+  double d11;
+  double d12;
+  double d13;
+  double d14;
+  double d15;
+} cem_context_t;
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -520,7 +587,7 @@ extern void cem_context_trap(void) CEM_NORETURN;
  *   the context can run.
  * - `stack_size`: at least `CEM_CTX_MIN_STACK_SIZE` bytes after alignment.
  * - `func`: runs first with the ABI entry alignment (x86-64:
- *   `(rsp + 8) % 16 == 0`; AArch64: `sp % 16 == 0`), a zero frame pointer,
+ *   `(rsp + 8) % 16 == 0`; AArch64 and Cortex-M: `sp % 16 == 0`), a zero frame pointer,
  *   and unwind info that ends a debugger backtrace at the coroutine root.
  * - `return_func`: runs on the same stack when `func` returns; when NULL, or
  *   when it returns, the process stops in `cem_context_trap`.

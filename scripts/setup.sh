@@ -18,6 +18,8 @@ APT_PACKAGES=(
     gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64 wine
     # riscv job: cross toolchain (qemu-user and gdb-multiarch are above)
     gcc-riscv64-linux-gnu g++-riscv64-linux-gnu libc6-dev-riscv64-cross binutils-riscv64-linux-gnu
+    # cortex-m job: arm-none-eabi C compiler and newlib for the C layout check and scheduler
+    gcc-arm-none-eabi libnewlib-arm-none-eabi
     # benchmark suite (built by the test command, run by scripts/bench.sh)
     libboost-context-dev fonts-dejavu-core valgrind
 )
@@ -34,6 +36,8 @@ RUST_TARGETS=(
     x86_64-unknown-uefi
     riscv64gc-unknown-linux-gnu riscv64gc-unknown-none-elf riscv32imac-unknown-none-elf
     riscv32imafc-unknown-none-elf
+    thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabi thumbv7em-none-eabihf
+    thumbv8m.main-none-eabi thumbv8m.main-none-eabihf
 )
 RUST_COMPONENTS=(clippy rustfmt llvm-tools)
 

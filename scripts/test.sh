@@ -11,7 +11,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-JOBS=(lint native mutation aarch64 windows firmware riscv builds)
+JOBS=(lint native mutation aarch64 windows firmware riscv cortex_m builds)
 
 usage() {
     echo "usage: scripts/test.sh [JOB...]; jobs: ${JOBS[*]}"
@@ -224,6 +224,24 @@ job_riscv() {
         # shellcheck disable=SC2086
         step "riscv-virt firmware, ${t#* } (qemu-system-riscv${t%% *} -M virt)" riscv_bare_metal $t
     done
+}
+
+# Cortex-M (AAPCS32, M-profile): the example on four qemu-system-arm boards.
+job_cortex_m() {
+    # shellcheck source=scripts/suites/cortex_m.sh
+    source "$ROOT/scripts/suites/cortex_m.sh"
+    step "cortex-m: clippy -D warnings + fmt, core and example, every thumb target" cortex_m_lint
+    step "cortex-m: cem_context_t layout in C (arm-none-eabi-gcc, M0/M3/M4F/M7/M33)" cortex_m_c_layout
+    step "cortex-m: C scheduler on libcem_ctx.a under qemu (M3, M4F hard-float)" cortex_m_c_scheduler
+    step "cortex-m: M0 example under qemu-system-arm -M microbit" cortex_m0_microbit
+    step "cortex-m: M3 example under qemu-system-arm -M mps2-an385" cortex_m3_an385
+    step "cortex-m: M4F example (r4-r11, s16-s31 canaries) under -M mps2-an386" cortex_m4f_an386
+    step "cortex-m: M33 example (stack limit follows the switch) under -M mps2-an505" cortex_m33_an505
+    step "cortex-m: M33 coroutine stack overflow takes STKOF (-M mps2-an505)" cortex_m33_stkof
+    step "cortex-m: M33 soft-float (thumbv8m.main-none-eabi): example + STKOF" cortex_m33_softfloat
+    step "cortex-m: context without return_func stops at the udf trap (4 boards)" cortex_m_trap
+    step "cortex-m: thumbv7em-none-eabi (soft-float) builds, switch touches no FP" cortex_m4_softfloat_build
+    step "cortex-m: M0 switch is Thumb-1 only, no FP in M0/M3 switches (objdump)" cortex_m_switch_discipline
 }
 
 job_builds() {

@@ -83,7 +83,8 @@ impl core::fmt::Display for MakeContextError {
 pub type EntryFn = unsafe extern "C" fn();
 
 /// Stops the process at the documented trap instruction in `cem_context_trap`
-/// (`ud2` on x86-64, `brk #0xc0de` on AArch64), with that symbol on top of the
+/// (`ud2` on x86-64, `brk #0xc0de` on AArch64, `unimp` on RISC-V, `udf #0xc0`
+/// on Cortex-M), with that symbol on top of the
 /// backtrace. Used for a context whose entry and return functions both
 /// returned, and for invalid arguments to `cem_makecontext`.
 pub fn trap() -> ! {
@@ -254,7 +255,7 @@ pub unsafe fn prefetch_stack(ctx: *const Context) {
 }
 
 /// The saved stack pointer of a suspended context, on every ABI (x86-64
-/// `rsp`, AArch64 `sp`): what `CEM_CONTEXT_GET_SP` gives C. Points into the
+/// `rsp`, AArch64, RISC-V and Cortex-M `sp`): what `CEM_CONTEXT_GET_SP` gives C. Points into the
 /// context's stack (for a fresh context: at or just below its aligned top).
 #[inline(always)]
 pub fn saved_stack_pointer(ctx: &Context) -> usize {

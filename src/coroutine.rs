@@ -228,6 +228,7 @@ unsafe fn drop_closure<F>(data: *mut Header) {
 /// | x86-64 System V | 360 | 808 |
 /// | AArch64 AAPCS64 | 480 | 1024 |
 /// | Windows x64 | 680 | 1304 |
+/// | Arm M-profile (Cortex-M0/M3/M4F/M33) | 152–156 (release: 64) | — (no `std`) |
 ///
 /// The test suite checks the measurement stays within this reserve.
 pub const COROUTINE_RESERVE: usize = if cfg!(feature = "std") { 2048 } else { 1024 };

@@ -77,7 +77,7 @@ pub use crate::arch::{cem_context_trap, cem_swapcontext, cem_swapcontext_value};
 ///   the context can run.
 /// - `stack_size`: at least `CEM_CTX_MIN_STACK_SIZE` bytes after alignment.
 /// - `func`: runs first with the ABI entry alignment (x86-64:
-///   `(rsp + 8) % 16 == 0`; AArch64: `sp % 16 == 0`), a zero frame pointer,
+///   `(rsp + 8) % 16 == 0`; AArch64 and Cortex-M: `sp % 16 == 0`), a zero frame pointer,
 ///   and unwind info that ends a debugger backtrace at the coroutine root.
 /// - `return_func`: runs on the same stack when `func` returns; when NULL, or
 ///   when it returns, the process stops in `cem_context_trap`.

@@ -56,6 +56,7 @@
 //! | Microsoft x64 (Windows) | `asm/x86_64_win64.s` | rbx, rbp, rdi, rsi, r12–r15, rsp, xmm6–xmm15, MXCSR control bits, x87 control word, TEB stack fields |
 //! | AArch64 AAPCS64 (Linux, macOS, bare metal) | `asm/aarch64_aapcs64.s` | x19–x28, x29, x30, sp; d8–d15 when the target has FP (not on `aarch64-unknown-none-softfloat`); never x18; FPCR is global state per AAPCS64 and is not switched |
 //! | RISC-V psABI, RV64 and RV32 (Linux, bare metal) | `asm/riscv_psabi.s` | s0–s11, sp, ra; fs0–fs11 when the target has F/D (not on `riscv32imac`); never gp/tp; fcsr has thread storage duration per the psABI and is not switched |
+//! | Arm AAPCS32, M-profile (Cortex-M0/M3/M4/M7/M33, bare metal) | `asm/arm_aapcs32_m.s` | r4–r11, sp, lr; s16–s31 with an FPU (`thumbv7em-none-eabihf`, `thumbv8m.main-none-eabihf`); on ARMv8-M Mainline the stack limit (PSPLIM/MSPLIM follow the stack, so an overflow faults); FPSCR is global state per AAPCS32 and is not switched |
 //!
 //! On x86-64 the MXCSR control bits and the x87 control word belong to each
 //! context (loaded only when they differ), while the MXCSR status flags

@@ -3,7 +3,8 @@
 //!
 //! # The per-ABI contract
 //!
-//! One module per ABI (`x86_64_sysv`, `x86_64_win64`, `aarch64_aapcs64`), chosen
+//! One module per ABI (`x86_64_sysv`, `x86_64_win64`, `aarch64_aapcs64`,
+//! `riscv_psabi`, `arm_aapcs32_m`), chosen
 //! for the target and re-exported as `native`, provides:
 //!
 //! | item | what it is |
@@ -284,7 +285,9 @@ extern "C" {
     /// its `return_func` have returned (or `return_func` was NULL), and where
     /// `cem_makecontext` stops on invalid arguments. Executes `ud2` (x86-64:
     /// SIGILL, or EXCEPTION_ILLEGAL_INSTRUCTION on Windows), `brk #0xc0de`
-    /// (AArch64, SIGTRAP) or `unimp` (RISC-V, SIGILL); never returns.
+    /// (AArch64, SIGTRAP), `unimp` (RISC-V, SIGILL) or `udf #0xc0` (Cortex-M:
+    /// UsageFault UNDEFINSTR, or HardFault when UsageFault is disabled); never
+    /// returns.
     pub fn cem_context_trap() -> !;
 }
 
@@ -323,12 +326,23 @@ pub mod riscv_psabi;
 #[cfg(any(target_arch = "riscv64", target_arch = "riscv32"))]
 pub use riscv_psabi as native;
 
+#[cfg(target_arch = "arm")]
+pub mod arm_aapcs32_m;
+#[cfg(target_arch = "arm")]
+pub use arm_aapcs32_m as native;
+
+#[cfg(all(target_arch = "arm", not(cem_arm_m)))]
+compile_error!(
+    "cem-ctx supports 32-bit Arm only on M-profile (thumbv6m, thumbv7m, thumbv7em, thumbv8m.main)"
+);
+
 #[cfg(not(any(
     target_arch = "x86_64",
     target_arch = "aarch64",
     target_arch = "riscv64",
-    target_arch = "riscv32"
+    target_arch = "riscv32",
+    target_arch = "arm"
 )))]
 compile_error!(
-    "cem-ctx supports x86-64 (System V, Microsoft x64), AArch64 (AAPCS64) and RISC-V (psABI) only"
+    "cem-ctx supports x86-64 (System V, Microsoft x64), AArch64 (AAPCS64), RISC-V (psABI) and Arm M-profile (AAPCS32) only"
 );
