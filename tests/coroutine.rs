@@ -15,6 +15,9 @@ use libtest_mimic::{Arguments, Failed, Trial};
 mod support;
 use support::{ensure, expect_child, isolate, ScratchStack, CAME_BACK, UNKNOWN_SCENARIO};
 
+#[path = "coroutine/canaries.rs"]
+mod canaries;
+
 /// A fresh `'static` stack (leaked: the safe constructors want stacks whose
 /// memory outlives a leaked coroutine).
 fn static_stack(bytes: usize) -> &'static mut [u8] {
@@ -479,6 +482,12 @@ fn main() {
         Trial::test("on_stack_runs_there", on_stack_runs_there),
         Trial::test("high_water_mark_accuracy", high_water_mark_accuracy),
         Trial::test("not_send_or_sync", not_send_or_sync),
+        Trial::test("fast_path_canaries_fp_control_kept", || {
+            canaries::fast_path_canaries(cem_ctx::Options::default())
+        }),
+        Trial::test("fast_path_canaries_fp_control_shared", || {
+            canaries::fast_path_canaries(cem_ctx::Options { fp_control: false })
+        }),
     ];
     #[cfg(all(target_arch = "x86_64", target_feature = "sse"))]
     tests.push(Trial::test("fp_control_kept_or_shared", fp_control_state));

@@ -1,0 +1,211 @@
+//! Register canaries for the `Coroutine` fast path (resume is a call into the
+//! ABI's `*_resume` routine, suspend a jump into `*_suspend`), as strong as
+//! the `cem_swapcontext` canaries of the switch tests.
+//!
+//! Both sides run the switch from inside the shared probe `canary_call`
+//! (`tests/support/canary/`), which fills every callee-saved register with a
+//! distinct canary first: the main side calls `shim_resume`, the coroutine
+//! calls `shim_suspend`. What a side finds in its registers when its shim
+//! returns must be exactly what it loaded, although the other side ran with
+//! its own canaries in between. The part of that state the fast path saves
+//! itself (rbx/rbp/FP control/TEB on x86-64, x19/x29 on AArch64) is checked
+//! directly; the rest is saved by compiler-generated code because the switch's
+//! inline asm declares it clobbered, so a register missing from that list
+//! shows up too.
+
+use core::ffi::c_void;
+
+use cem_ctx::{Coroutine, CoroutineResult, Options, Yielder};
+use libtest_mimic::Failed;
+
+use crate::support::canary::{self, Regs};
+
+type Co = Coroutine<'static, (), Regs, Regs, &'static mut [u8]>;
+
+/// What the main side's shim works on.
+struct Resume<'a> {
+    co: &'a mut Co,
+    got: Option<CoroutineResult<Regs, Regs>>,
+}
+
+/// Resumes the coroutine once. Out of line, so that the resume site sits in
+/// a frame of its own between the probe and the switch.
+#[inline(never)]
+unsafe extern "C" fn shim_resume(arg: *mut c_void, _: *mut c_void) {
+    // SAFETY: `arg` is the `Resume` the test passed to canary_call.
+    let r = unsafe { &mut *arg.cast::<Resume>() };
+    r.got = Some(r.co.resume(()));
+}
+
+/// What the coroutine's shim works on: its yielder and the value to yield.
+struct Suspend<'a> {
+    y: &'a Yielder<(), Regs>,
+    send: Regs,
+}
+
+/// Suspends the coroutine once.
+#[inline(never)]
+unsafe extern "C" fn shim_suspend(arg: *mut c_void, _: *mut c_void) {
+    // SAFETY: `arg` is the `Suspend` the closure passed to canary_call.
+    let s = unsafe { &*arg.cast::<Suspend>() };
+    s.y.suspend(s.send);
+}
+
+/// The canaries a side loads before its `round`-th switch.
+fn main_canaries(round: u64) -> Regs {
+    canary::variant(&canary::MAIN, round)
+}
+fn coroutine_canaries(round: u64) -> Regs {
+    canary::variant(&canary::COROUTINE, round)
+}
+
+/// With `fp_control: false` the FP control state is shared: what one side
+/// loaded must be what the other side finds.
+fn shared_fp(side: &str, loaded_by_other: &Regs, found: &Regs) -> Vec<String> {
+    canary::FP_CONTROL
+        .iter()
+        .filter(|&&i| loaded_by_other[i] & canary::MASKS[i] != found[i] & canary::MASKS[i])
+        .map(|&i| {
+            format!(
+                "{side}: {} was {:#x}, expected {:#x} from the other side (fp_control: false shares it)",
+                canary::NAMES[i],
+                found[i] & canary::MASKS[i],
+                loaded_by_other[i] & canary::MASKS[i]
+            )
+        })
+        .collect()
+}
+
+/// Main side: three resumes, each from inside `canary_call`; the coroutine
+/// suspends twice from inside `canary_call` and then returns. Checked: the
+/// main side after each resume (restored by suspend, the last time by the
+/// final suspend), the coroutine after each of its suspends (restored by the
+/// next resume), and on Windows the TEB stack fields the coroutine starts
+/// with and the main side's after the test.
+pub fn fast_path_canaries(options: Options) -> Result<(), Failed> {
+    #[cfg(windows)]
+    let teb_before = canary::teb_stack();
+    #[cfg(windows)]
+    let teb_entry = std::rc::Rc::new(std::cell::Cell::new([0u64; 5]));
+
+    let stack: &'static mut [u8] = vec![0u8; 64 * 1024].leak();
+    #[cfg(windows)]
+    let (lo, hi) = (
+        stack.as_ptr() as u64,
+        stack.as_ptr() as u64 + stack.len() as u64,
+    );
+    let mut co: Co = Coroutine::with_options(stack, options, {
+        #[cfg(windows)]
+        let teb_entry = teb_entry.clone();
+        move |(), y: &Yielder<(), Regs>| {
+            #[cfg(windows)]
+            teb_entry.set(canary::teb_stack());
+            let mut found = [canary::zeroed(), canary::zeroed()];
+            let mut send = canary::zeroed();
+            for (k, out) in found.iter_mut().enumerate() {
+                let mut s = Suspend { y, send };
+                // SAFETY: `s` and the canary buffers outlive the call; the
+                // shim suspends through the yielder this closure received.
+                unsafe {
+                    canary::canary_call(
+                        shim_suspend,
+                        (&mut s as *mut Suspend).cast(),
+                        core::ptr::null_mut(),
+                        &coroutine_canaries(k as u64 + 1),
+                        out,
+                    )
+                };
+                send = *out;
+            }
+            found[1]
+        }
+    })
+    .map_err(|e| e.to_string())?;
+
+    let skip = if options.fp_control {
+        &[][..]
+    } else {
+        canary::FP_CONTROL
+    };
+    let mut errors = Vec::new();
+    let mut coroutine_found = Vec::new();
+    for round in 1..=3u64 {
+        let input = main_canaries(round);
+        let mut found = canary::zeroed();
+        let mut r = Resume {
+            co: &mut co,
+            got: None,
+        };
+        // SAFETY: `r` and the canary buffers outlive the call.
+        unsafe {
+            canary::canary_call(
+                shim_resume,
+                (&mut r as *mut Resume).cast(),
+                core::ptr::null_mut(),
+                &input,
+                &mut found,
+            )
+        };
+        let side = format!("main side after resume {round}");
+        errors.extend(canary::diff_regs(&side, &input, &found, skip));
+        if !options.fp_control && round < 3 {
+            errors.extend(shared_fp(&side, &coroutine_canaries(round), &found));
+        }
+        match (round, r.got) {
+            (1, Some(CoroutineResult::Yield(_))) => {}
+            (2, Some(CoroutineResult::Yield(regs)))
+            | (3, Some(CoroutineResult::Complete(regs))) => coroutine_found.push(regs),
+            (_, got) => return Err(format!("resume {round} returned {got:?}").into()),
+        }
+    }
+    for (k, found) in coroutine_found.iter().enumerate() {
+        let k = k as u64 + 1;
+        let side = format!("coroutine side after suspend {k}");
+        errors.extend(canary::diff_regs(
+            &side,
+            &coroutine_canaries(k),
+            found,
+            skip,
+        ));
+        if !options.fp_control {
+            errors.extend(shared_fp(&side, &main_canaries(k + 1), found));
+        }
+    }
+
+    #[cfg(windows)]
+    {
+        const FIELDS: [&str; 5] = [
+            "StackBase",
+            "StackLimit",
+            "DeallocationStack",
+            "ExceptionList",
+            "GuaranteedStackBytes",
+        ];
+        // A fresh coroutine's TEB describes its own stack: [lo, top), no SEH
+        // frames yet, no stack guarantee.
+        let top = hi & !15;
+        let own = [top, lo, lo, u64::MAX, 0];
+        let entry = teb_entry.get();
+        let after = canary::teb_stack();
+        for i in 0..5 {
+            if entry[i] != own[i] {
+                errors.push(format!(
+                    "coroutine entry: TEB {} was {:#x}, expected {:#x}",
+                    FIELDS[i], entry[i], own[i]
+                ));
+            }
+            if after[i] != teb_before[i] {
+                errors.push(format!(
+                    "main side at the end: TEB {} was {:#x}, expected {:#x}",
+                    FIELDS[i], after[i], teb_before[i]
+                ));
+            }
+        }
+    }
+
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("\n").into())
+    }
+}
