@@ -22,33 +22,77 @@ use crate::support::canary::{self, Regs};
 
 type Co = Coroutine<'static, (), Regs, Regs, &'static mut [u8]>;
 
-/// What the main side's shim works on.
+/// The frame pointer of the calling function, where the ABI reserves one
+/// for the whole function body (AAPCS64 §6.4.6 frame records, kept by Rust on
+/// AArch64 Linux); 0 elsewhere (x86-64 allocates rbp like any register).
+#[inline(always)]
+fn frame_pointer() -> usize {
+    #[cfg(target_arch = "aarch64")]
+    {
+        let fp: usize;
+        // SAFETY: reads x29, nothing else.
+        unsafe {
+            core::arch::asm!("mov {}, x29", out(reg) fp, options(nomem, nostack, preserves_flags))
+        };
+        fp
+    }
+    #[cfg(not(target_arch = "aarch64"))]
+    0
+}
+
+/// What the main side's shim works on; `fp` records its frame pointer before
+/// and after the resume.
 struct Resume<'a> {
     co: &'a mut Co,
     got: Option<CoroutineResult<Regs, Regs>>,
+    fp: [usize; 2],
 }
 
 /// Resumes the coroutine once. Out of line, so that the resume site sits in
 /// a frame of its own between the probe and the switch.
+///
+/// In optimised builds `Coroutine::resume` is inlined here, and this frame's
+/// prologue and epilogue save and restore every callee-saved register it
+/// uses, which hides a register the switch lost from `canary_call`. The
+/// registers the switch itself restores (rbx/rbp, x19/x29) then hold this
+/// function's live values: a lost rbx or rbp crashes on the next access, and
+/// a lost x29, which optimised AArch64 code only reads in the epilogue (from
+/// the stack), is caught by comparing the frame pointer before and after.
 #[inline(never)]
 unsafe extern "C" fn shim_resume(arg: *mut c_void, _: *mut c_void) {
     // SAFETY: `arg` is the `Resume` the test passed to canary_call.
     let r = unsafe { &mut *arg.cast::<Resume>() };
+    let before = frame_pointer();
     r.got = Some(r.co.resume(()));
+    r.fp = [before, frame_pointer()];
 }
 
-/// What the coroutine's shim works on: its yielder and the value to yield.
+/// What the coroutine's shim works on: its yielder, the value to yield, and
+/// its frame pointer before and after the suspension.
 struct Suspend<'a> {
     y: &'a Yielder<(), Regs>,
     send: Regs,
+    fp: [usize; 2],
 }
 
-/// Suspends the coroutine once.
+/// Suspends the coroutine once (see `shim_resume`).
 #[inline(never)]
 unsafe extern "C" fn shim_suspend(arg: *mut c_void, _: *mut c_void) {
     // SAFETY: `arg` is the `Suspend` the closure passed to canary_call.
-    let s = unsafe { &*arg.cast::<Suspend>() };
+    let s = unsafe { &mut *arg.cast::<Suspend>() };
+    let before = frame_pointer();
     s.y.suspend(s.send);
+    s.fp = [before, frame_pointer()];
+}
+
+/// An error when a shim's frame pointer changed across the switch.
+fn check_fp(side: &str, fp: [usize; 2]) -> Option<String> {
+    (fp[0] != fp[1]).then(|| {
+        format!(
+            "{side}: frame pointer (x29) of the switching function was {:#x}, expected {:#x}",
+            fp[1], fp[0]
+        )
+    })
 }
 
 /// The canaries a side loads before its `round`-th switch.
@@ -94,16 +138,24 @@ pub fn fast_path_canaries(options: Options) -> Result<(), Failed> {
         stack.as_ptr() as u64,
         stack.as_ptr() as u64 + stack.len() as u64,
     );
+    // Frame pointers the coroutine's shim saw around its two suspensions.
+    let co_fp = std::rc::Rc::new(std::cell::Cell::new([[0usize; 2]; 2]));
     let mut co: Co = Coroutine::with_options(stack, options, {
         #[cfg(windows)]
         let teb_entry = teb_entry.clone();
+        let co_fp = co_fp.clone();
         move |(), y: &Yielder<(), Regs>| {
             #[cfg(windows)]
             teb_entry.set(canary::teb_stack());
             let mut found = [canary::zeroed(), canary::zeroed()];
             let mut send = canary::zeroed();
+            let mut fp = [[0usize; 2]; 2];
             for (k, out) in found.iter_mut().enumerate() {
-                let mut s = Suspend { y, send };
+                let mut s = Suspend {
+                    y,
+                    send,
+                    fp: [0; 2],
+                };
                 // SAFETY: `s` and the canary buffers outlive the call; the
                 // shim suspends through the yielder this closure received.
                 unsafe {
@@ -116,7 +168,9 @@ pub fn fast_path_canaries(options: Options) -> Result<(), Failed> {
                     )
                 };
                 send = *out;
+                fp[k] = s.fp;
             }
+            co_fp.set(fp);
             found[1]
         }
     })
@@ -135,6 +189,7 @@ pub fn fast_path_canaries(options: Options) -> Result<(), Failed> {
         let mut r = Resume {
             co: &mut co,
             got: None,
+            fp: [0; 2],
         };
         // SAFETY: `r` and the canary buffers outlive the call.
         unsafe {
@@ -148,6 +203,7 @@ pub fn fast_path_canaries(options: Options) -> Result<(), Failed> {
         };
         let side = format!("main side after resume {round}");
         errors.extend(canary::diff_regs(&side, &input, &found, skip));
+        errors.extend(check_fp(&side, r.fp));
         if !options.fp_control && round < 3 {
             errors.extend(shared_fp(&side, &coroutine_canaries(round), &found));
         }
