@@ -424,6 +424,12 @@ fn child(scenario: &str, _scratch: &mut ScratchStack) -> ! {
             let r = on_stack(stack, || recurse(1_000_000));
             black_box(r).ok();
         }
+        "fast-path-kept" | "fast-path-shared" => {
+            let options = cem_ctx::Options {
+                fp_control: scenario == "fast-path-kept",
+            };
+            canaries::run_in_child(options)
+        }
         _ => isolate::exit_now(UNKNOWN_SCENARIO),
     }
     isolate::exit_now(CAME_BACK)
@@ -483,10 +489,10 @@ fn main() {
         Trial::test("high_water_mark_accuracy", high_water_mark_accuracy),
         Trial::test("not_send_or_sync", not_send_or_sync),
         Trial::test("fast_path_canaries_fp_control_kept", || {
-            canaries::fast_path_canaries(cem_ctx::Options::default())
+            canaries::expect_child_passes("fast-path-kept")
         }),
         Trial::test("fast_path_canaries_fp_control_shared", || {
-            canaries::fast_path_canaries(cem_ctx::Options { fp_control: false })
+            canaries::expect_child_passes("fast-path-shared")
         }),
     ];
     #[cfg(all(target_arch = "x86_64", target_feature = "sse"))]

@@ -19,6 +19,58 @@ use cem_ctx::{Coroutine, CoroutineResult, Options, Yielder};
 use libtest_mimic::Failed;
 
 use crate::support::canary::{self, Regs};
+use crate::support::{describe, isolate};
+
+/// Exit code of a child whose canaries differed (the messages went to stderr).
+const MISMATCH: i32 = 1;
+
+/// Runs `fast_path_canaries` in a child process (scenario `fast-path-kept` or
+/// `fast-path-shared`, see `child` in coroutine.rs). In optimised builds the
+/// registers the switch restores itself hold live values of the function
+/// around the switch (`Coroutine::resume` inlined into `shim_resume`), so
+/// losing one faults there before `canary_call` can name it; the child turns
+/// that into a failure of this test rather than the end of the whole binary.
+pub fn expect_child_passes(scenario: &str) -> Result<(), Failed> {
+    match isolate::run_child(scenario)? {
+        0 => Ok(()),
+        MISMATCH => Err(format!("{scenario}: callee-saved state lost across the switch (listed above)").into()),
+        code => Err(format!(
+            "{scenario}: the child exited with {} instead of finishing: a register the switch must restore held a \
+             live value of the switching function (a debug build names the register)",
+            describe(code)
+        )
+        .into()),
+    }
+}
+
+/// The child side of `expect_child_passes`: exits 0 when every canary
+/// matched, MISMATCH after printing the differences, or with the trap
+/// observer's code if the switch broke the code around it.
+pub fn run_in_child(options: Options) -> ! {
+    isolate::install_trap_observer();
+    match fast_path_canaries(options) {
+        Ok(()) => isolate::exit_now(0),
+        Err(e) => {
+            let msg = format!("{}\n", e.message().unwrap_or("failed"));
+            // Written straight to fd 2: after a fork another thread may have
+            // held std's stderr lock.
+            write_stderr(msg.as_bytes());
+            isolate::exit_now(MISMATCH)
+        }
+    }
+}
+
+#[cfg(unix)]
+fn write_stderr(bytes: &[u8]) {
+    // SAFETY: writes the buffer to fd 2.
+    unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
+}
+
+#[cfg(windows)]
+fn write_stderr(bytes: &[u8]) {
+    use std::io::Write;
+    std::io::stderr().write_all(bytes).ok();
+}
 
 type Co = Coroutine<'static, (), Regs, Regs, &'static mut [u8]>;
 
