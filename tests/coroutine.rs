@@ -462,7 +462,8 @@ fn quiet_expected_panics() {
     std::panic::set_hook(Box::new(move |info| {
         let msg = info.payload().downcast_ref::<&str>().copied().unwrap_or("");
         if !(msg.contains("resumed a completed coroutine")
-            || msg.contains("boom from the coroutine"))
+            || msg.contains("boom from the coroutine")
+            || msg.contains("canary unwind test"))
         {
             default(info);
         }

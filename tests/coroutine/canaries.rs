@@ -72,7 +72,25 @@ fn write_stderr(bytes: &[u8]) {
     std::io::stderr().write_all(bytes).ok();
 }
 
-type Co = Coroutine<'static, (), Regs, Regs, &'static mut [u8]>;
+type Co = Coroutine<'static, (), Payload, Payload, &'static mut [u8]>;
+
+/// What the coroutine hands to the main side at each suspension and at the
+/// end: the registers its previous suspension found, and a pattern that must
+/// arrive intact. The resumer reads the value from the suspended coroutine's
+/// stack after the switch, so a switch that leaves the resumer with the
+/// coroutine's frame pointer shows up here in unoptimised AArch64 builds:
+/// their code after the switch stores locals relative to x29, i.e. into the
+/// suspended coroutine's frames.
+#[derive(Clone, Copy, Debug)]
+struct Payload {
+    regs: Regs,
+    pattern: [u64; 16],
+}
+
+/// The pattern sent with the `k`-th message.
+fn pattern(k: u64) -> [u64; 16] {
+    core::array::from_fn(|i| 0x5eed_0000_0000_0000 | k << 16 | i as u64)
+}
 
 /// The frame pointer of the calling function, where the ABI reserves one
 /// for the whole function body (AAPCS64 §6.4.6 frame records, kept by Rust on
@@ -96,7 +114,7 @@ fn frame_pointer() -> usize {
 /// and after the resume.
 struct Resume<'a> {
     co: &'a mut Co,
-    got: Option<CoroutineResult<Regs, Regs>>,
+    got: Option<CoroutineResult<Payload, Payload>>,
     fp: [usize; 2],
 }
 
@@ -122,8 +140,8 @@ unsafe extern "C" fn shim_resume(arg: *mut c_void, _: *mut c_void) {
 /// What the coroutine's shim works on: its yielder, the value to yield, and
 /// its frame pointer before and after the suspension.
 struct Suspend<'a> {
-    y: &'a Yielder<(), Regs>,
-    send: Regs,
+    y: &'a Yielder<(), Payload>,
+    send: Payload,
     fp: [usize; 2],
 }
 
@@ -196,11 +214,14 @@ pub fn fast_path_canaries(options: Options) -> Result<(), Failed> {
         #[cfg(windows)]
         let teb_entry = teb_entry.clone();
         let co_fp = co_fp.clone();
-        move |(), y: &Yielder<(), Regs>| {
+        move |(), y: &Yielder<(), Payload>| {
             #[cfg(windows)]
             teb_entry.set(canary::teb_stack());
             let mut found = [canary::zeroed(), canary::zeroed()];
-            let mut send = canary::zeroed();
+            let mut send = Payload {
+                regs: canary::zeroed(),
+                pattern: pattern(1),
+            };
             let mut fp = [[0usize; 2]; 2];
             for (k, out) in found.iter_mut().enumerate() {
                 let mut s = Suspend {
@@ -219,11 +240,14 @@ pub fn fast_path_canaries(options: Options) -> Result<(), Failed> {
                         out,
                     )
                 };
-                send = *out;
+                send = Payload {
+                    regs: *out,
+                    pattern: pattern(k as u64 + 2),
+                };
                 fp[k] = s.fp;
             }
             co_fp.set(fp);
-            found[1]
+            send
         }
     })
     .map_err(|e| e.to_string())?;
@@ -259,11 +283,19 @@ pub fn fast_path_canaries(options: Options) -> Result<(), Failed> {
         if !options.fp_control && round < 3 {
             errors.extend(shared_fp(&side, &coroutine_canaries(round), &found));
         }
-        match (round, r.got) {
-            (1, Some(CoroutineResult::Yield(_))) => {}
-            (2, Some(CoroutineResult::Yield(regs)))
-            | (3, Some(CoroutineResult::Complete(regs))) => coroutine_found.push(regs),
+        let payload = match (round, r.got) {
+            (1 | 2, Some(CoroutineResult::Yield(p))) | (3, Some(CoroutineResult::Complete(p))) => p,
             (_, got) => return Err(format!("resume {round} returned {got:?}").into()),
+        };
+        if payload.pattern != pattern(round) {
+            errors.push(format!(
+                "{side}: the value the coroutine handed over arrived as {:x?}, expected {:x?}",
+                payload.pattern,
+                pattern(round)
+            ));
+        }
+        if round > 1 {
+            coroutine_found.push(payload.regs);
         }
     }
     for (k, found) in coroutine_found.iter().enumerate() {
@@ -311,9 +343,122 @@ pub fn fast_path_canaries(options: Options) -> Result<(), Failed> {
         }
     }
 
+    #[cfg(all(feature = "std", panic = "unwind"))]
+    errors.extend(unwind_after_the_switch(options));
+
     if errors.is_empty() {
         Ok(())
     } else {
         Err(errors.join("\n").into())
     }
+}
+
+/// The payload of the panic the unwind test raises in the coroutine.
+#[cfg(all(feature = "std", panic = "unwind"))]
+const UNWIND_TEST_PANIC: &str = "canary unwind test: panic inside the coroutine";
+
+/// What `shim_resume_catching` works on.
+#[cfg(all(feature = "std", panic = "unwind"))]
+struct ResumeCatching<'a> {
+    co: &'a mut Co,
+    got: Option<std::thread::Result<CoroutineResult<Payload, Payload>>>,
+}
+
+/// `shim_resume` that catches a panic the resume propagates (unwinding must
+/// not leave an `extern "C"` function, nor enter `canary_call`, which has no
+/// unwind info).
+#[cfg(all(feature = "std", panic = "unwind"))]
+#[inline(never)]
+unsafe extern "C" fn shim_resume_catching(arg: *mut c_void, _: *mut c_void) {
+    // SAFETY: `arg` is the `ResumeCatching` the test passed to canary_call.
+    let r = unsafe { &mut *arg.cast::<ResumeCatching>() };
+    let co = &mut *r.co;
+    r.got = Some(std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+        || co.resume(()),
+    )));
+}
+
+/// A panic inside the coroutine is resumed in `Coroutine::resume` right
+/// after the final switch, and unwinding that frame finds its caller through
+/// the frame's CFI, which is based on the frame pointer in unoptimised
+/// AArch64 code: a frame pointer the switch did not restore breaks it there
+/// (the child aborts) even where no other code after the switch reads it.
+/// Canaries are loaded on both sides, as above.
+#[cfg(all(feature = "std", panic = "unwind"))]
+fn unwind_after_the_switch(options: Options) -> Vec<String> {
+    let stack: &'static mut [u8] = vec![0u8; 64 * 1024].leak();
+    let co_found = std::rc::Rc::new(std::cell::Cell::new(canary::zeroed()));
+    let seen = co_found.clone();
+    let skip = if options.fp_control {
+        &[][..]
+    } else {
+        canary::FP_CONTROL
+    };
+    let mut co: Co =
+        match Coroutine::with_options(stack, options, move |(), y: &Yielder<(), Payload>| {
+            let mut s = Suspend {
+                y,
+                send: Payload {
+                    regs: canary::zeroed(),
+                    pattern: pattern(1),
+                },
+                fp: [0; 2],
+            };
+            let mut found = canary::zeroed();
+            // SAFETY: as in fast_path_canaries.
+            unsafe {
+                canary::canary_call(
+                    shim_suspend,
+                    (&mut s as *mut Suspend).cast(),
+                    core::ptr::null_mut(),
+                    &coroutine_canaries(1),
+                    &mut found,
+                )
+            };
+            seen.set(found);
+            std::panic::panic_any(UNWIND_TEST_PANIC)
+        }) {
+            Ok(co) => co,
+            Err(e) => return vec![e.to_string()],
+        };
+    let mut errors = Vec::new();
+    for round in 1..=2u64 {
+        let input = main_canaries(round);
+        let mut found = canary::zeroed();
+        let mut r = ResumeCatching {
+            co: &mut co,
+            got: None,
+        };
+        // SAFETY: as in fast_path_canaries.
+        unsafe {
+            canary::canary_call(
+                shim_resume_catching,
+                (&mut r as *mut ResumeCatching).cast(),
+                core::ptr::null_mut(),
+                &input,
+                &mut found,
+            )
+        };
+        let side = format!("main side after resume {round} (unwind test)");
+        errors.extend(canary::diff_regs(&side, &input, &found, skip));
+        match (round, r.got) {
+            (1, Some(Ok(CoroutineResult::Yield(_)))) => {}
+            (2, Some(Err(payload))) if payload.downcast_ref() == Some(&UNWIND_TEST_PANIC) => errors
+                .extend(canary::diff_regs(
+                    "coroutine side after suspend 1 (unwind test)",
+                    &coroutine_canaries(1),
+                    &co_found.get(),
+                    skip,
+                )),
+            (_, got) => errors.push(format!(
+                "unwind test: resume {round} {}",
+                match got {
+                    Some(Ok(_)) => "returned",
+                    Some(Err(_)) => "panicked",
+                    None => "did not run",
+                }
+            )),
+        }
+    }
+    errors
 }
