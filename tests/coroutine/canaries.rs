@@ -31,7 +31,13 @@ const MISMATCH: i32 = 1;
 /// losing one faults there before `canary_call` can name it; the child turns
 /// that into a failure of this test rather than the end of the whole binary.
 pub fn expect_child_passes(scenario: &str) -> Result<(), Failed> {
-    match isolate::run_child(scenario)? {
+    let code = isolate::run_child(scenario).map_err(|e| {
+        format!(
+            "{scenario}: {e}: the switch broke the code around it (a lost frame pointer \
+             aborts the unwind test with std)"
+        )
+    })?;
+    match code {
         0 => Ok(()),
         MISMATCH => Err(format!("{scenario}: callee-saved state lost across the switch (listed above)").into()),
         code => Err(format!(
