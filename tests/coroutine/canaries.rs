@@ -313,6 +313,7 @@ pub fn fast_path_canaries(options: Options) -> Result<(), Failed> {
             found,
             skip,
         ));
+        errors.extend(check_fp(&side, co_fp.get()[k as usize - 1]));
         if !options.fp_control {
             errors.extend(shared_fp(&side, &main_canaries(k + 1), found));
         }
