@@ -467,5 +467,45 @@ fn unwind_after_the_switch(options: Options) -> Vec<String> {
             )),
         }
     }
+
+    // Dropping a suspended coroutine unwinds it from inside Yielder::suspend,
+    // right after the switch into it: a frame pointer the resume did not
+    // restore breaks that unwind (the child aborts).
+    let stack: &'static mut [u8] = vec![0u8; 64 * 1024].leak();
+    let dropped = std::rc::Rc::new(std::cell::Cell::new(false));
+    let guard = DropFlag(dropped.clone());
+    match Coroutine::with_options(stack, options, move |(), y: &Yielder<(), Payload>| {
+        let _guard = guard;
+        loop {
+            y.suspend(Payload {
+                regs: canary::zeroed(),
+                pattern: pattern(1),
+            });
+        }
+    }) {
+        Ok(mut co) => {
+            let first: CoroutineResult<Payload, Payload> = co.resume(());
+            if first.as_yield().is_none() {
+                errors.push("unwind test: the looping coroutine did not suspend".into());
+            }
+            drop(co);
+            if !dropped.get() {
+                errors
+                    .push("unwind test: dropping the suspended coroutine did not unwind it".into());
+            }
+        }
+        Err(e) => errors.push(e.to_string()),
+    }
     errors
+}
+
+/// Sets its flag when dropped.
+#[cfg(all(feature = "std", panic = "unwind"))]
+struct DropFlag(std::rc::Rc<std::cell::Cell<bool>>);
+
+#[cfg(all(feature = "std", panic = "unwind"))]
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.set(true);
+    }
 }
