@@ -394,6 +394,12 @@ fn drop_suspended_unwinds() -> Result<(), Failed> {
 
 /// Runs one scenario in the child process (see `support`).
 fn child(scenario: &str, _scratch: &mut ScratchStack) -> ! {
+    // The register canaries install their own observer (see run_in_child).
+    if let "fast-path-kept" | "fast-path-shared" = scenario {
+        canaries::run_in_child(cem_ctx::Options {
+            fp_control: scenario == "fast-path-kept",
+        })
+    }
     isolate::install_trap_observer();
     match scenario {
         // Without unwinding, dropping a suspended coroutine must stop at
@@ -423,12 +429,6 @@ fn child(scenario: &str, _scratch: &mut ScratchStack) -> ! {
             }
             let r = on_stack(stack, || recurse(1_000_000));
             black_box(r).ok();
-        }
-        "fast-path-kept" | "fast-path-shared" => {
-            let options = cem_ctx::Options {
-                fp_control: scenario == "fast-path-kept",
-            };
-            canaries::run_in_child(options)
         }
         _ => isolate::exit_now(UNKNOWN_SCENARIO),
     }
@@ -471,8 +471,9 @@ fn quiet_expected_panics() {
 }
 
 fn main() {
-    isolate::run_if_child();
+    // First, so that a child started by run_child (Windows) is quiet too.
     quiet_expected_panics();
+    isolate::run_if_child();
     let args = Arguments::from_args();
     let mut tests = vec![
         Trial::test("values_both_ways", values_both_ways),

@@ -51,8 +51,13 @@ pub fn expect_child_passes(scenario: &str) -> Result<(), Failed> {
 
 /// The child side of `expect_child_passes`: exits 0 when every canary
 /// matched, MISMATCH after printing the differences, or with the trap
-/// observer's code if the switch broke the code around it.
+/// observer's code (Unix) or the exception code (Windows) if the switch broke
+/// the code around it.
 pub fn run_in_child(options: Options) -> ! {
+    // Not on Windows: its observer is a vectored exception handler, which
+    // would also catch the exceptions that carry the std unwind test's panics;
+    // a fault there ends the child with the exception code instead.
+    #[cfg(unix)]
     isolate::install_trap_observer();
     match fast_path_canaries(options) {
         Ok(()) => isolate::exit_now(0),
@@ -430,7 +435,13 @@ fn unwind_after_the_switch(options: Options) -> Vec<String> {
         };
     let mut errors = Vec::new();
     for round in 1..=2u64 {
-        let input = main_canaries(round);
+        // The unwind runs on this side, inside canary_call: on Windows the
+        // TEB must describe this stack then, or the unwinder rejects its
+        // frames, so those slots carry the real values here.
+        #[allow(unused_mut)]
+        let mut input = main_canaries(round);
+        #[cfg(windows)]
+        input[canary::TEB..canary::TEB + 5].copy_from_slice(&canary::teb_stack());
         let mut found = canary::zeroed();
         let mut r = ResumeCatching {
             co: &mut co,
