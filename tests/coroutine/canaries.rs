@@ -3,15 +3,37 @@
 //! the `cem_swapcontext` canaries of the switch tests.
 //!
 //! Both sides run the switch from inside the shared probe `canary_call`
-//! (`tests/support/canary/`), which fills every callee-saved register with a
-//! distinct canary first: the main side calls `shim_resume`, the coroutine
-//! calls `shim_suspend`. What a side finds in its registers when its shim
-//! returns must be exactly what it loaded, although the other side ran with
-//! its own canaries in between. The part of that state the fast path saves
-//! itself (rbx/rbp/FP control/TEB on x86-64, x19/x29 on AArch64) is checked
-//! directly; the rest is saved by compiler-generated code because the switch's
-//! inline asm declares it clobbered, so a register missing from that list
-//! shows up too.
+//! (`tests/support/canary/`), which fills every callee-saved register (and on
+//! Windows the TEB stack fields) with a distinct canary first: the main side
+//! calls `shim_resume`, the coroutine calls `shim_suspend`. What a side finds
+//! when its shim returns must be exactly what it loaded, although the other
+//! side ran with its own canaries in between; each register is reported by
+//! name. Checked: the main side after three resumes (restored by suspend, the
+//! last time by the final suspend), the coroutine after two suspensions
+//! (restored by resume), the FP control state kept per side or shared
+//! (`Options::fp_control`), and on Windows the TEB fields a fresh coroutine
+//! starts with and the main side's at the end.
+//!
+//! What the fast path saves itself (rbx/rbp/FP control/TEB on x86-64,
+//! x19/x29 on AArch64) is compared directly in unoptimised builds. In
+//! optimised ones the shim's own prologue and epilogue save those registers
+//! and keep live values in them across the switch, so a lost one faults
+//! there (the test runs in a child process for that reason) or, for the
+//! AArch64 frame pointer, is caught by comparing x29 around the switch. The
+//! rest of the callee-saved state is saved by compiler-generated code because
+//! the switch's inline asm declares it clobbered, so a register missing from
+//! that list shows up in `canary_call`'s output too. With `std`, a panic
+//! unwinding right after the switch and the forced unwind of a dropped
+//! suspended coroutine check the frame state the unwinder depends on.
+//!
+//! Limit (AArch64, unoptimised builds): `Coroutine::resume` and
+//! `Yielder::suspend` are then functions of their own that save x19 (paired
+//! with x20 for 16-byte alignment) and their x29/x30 frame record in the
+//! prologue and reload them from the stack in the epilogue, and no code in
+//! between reads x19 or a value through x29 that was stored before the
+//! switch. A lost x19 or x29 has no effect there, so those builds cannot show
+//! it (optimised builds do); with `std`, a frame pointer lost by suspend still
+//! breaks the unwind check.
 
 use core::ffi::c_void;
 
