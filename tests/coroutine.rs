@@ -12,11 +12,11 @@ use cem_ctx::stack::{high_water_mark, paint};
 use cem_ctx::{on_stack, Coroutine, CoroutineResult, MakeContextError, Yielder};
 use libtest_mimic::{Arguments, Failed, Trial};
 
-#[cfg(target_arch = "riscv64")]
-#[path = "coroutine/riscv_psabi.rs"]
-mod riscv_psabi;
 mod support;
 use support::{ensure, expect_child, isolate, ScratchStack, CAME_BACK, UNKNOWN_SCENARIO};
+
+#[path = "coroutine/canaries.rs"]
+mod canaries;
 
 /// A fresh `'static` stack (leaked: the safe constructors want stacks whose
 /// memory outlives a leaked coroutine).
@@ -394,6 +394,12 @@ fn drop_suspended_unwinds() -> Result<(), Failed> {
 
 /// Runs one scenario in the child process (see `support`).
 fn child(scenario: &str, _scratch: &mut ScratchStack) -> ! {
+    // The register canaries install their own observer (see run_in_child).
+    if let "fast-path-kept" | "fast-path-shared" = scenario {
+        canaries::run_in_child(cem_ctx::Options {
+            fp_control: scenario == "fast-path-kept",
+        })
+    }
     isolate::install_trap_observer();
     match scenario {
         // Without unwinding, dropping a suspended coroutine must stop at
@@ -456,7 +462,8 @@ fn quiet_expected_panics() {
     std::panic::set_hook(Box::new(move |info| {
         let msg = info.payload().downcast_ref::<&str>().copied().unwrap_or("");
         if !(msg.contains("resumed a completed coroutine")
-            || msg.contains("boom from the coroutine"))
+            || msg.contains("boom from the coroutine")
+            || msg.contains("canary unwind test"))
         {
             default(info);
         }
@@ -464,8 +471,9 @@ fn quiet_expected_panics() {
 }
 
 fn main() {
-    isolate::run_if_child();
+    // First, so that a child started by run_child (Windows) is quiet too.
     quiet_expected_panics();
+    isolate::run_if_child();
     let args = Arguments::from_args();
     let mut tests = vec![
         Trial::test("values_both_ways", values_both_ways),
@@ -482,14 +490,15 @@ fn main() {
         Trial::test("on_stack_runs_there", on_stack_runs_there),
         Trial::test("high_water_mark_accuracy", high_water_mark_accuracy),
         Trial::test("not_send_or_sync", not_send_or_sync),
+        Trial::test("fast_path_canaries_fp_control_kept", || {
+            canaries::expect_child_passes("fast-path-kept")
+        }),
+        Trial::test("fast_path_canaries_fp_control_shared", || {
+            canaries::expect_child_passes("fast-path-shared")
+        }),
     ];
     #[cfg(all(target_arch = "x86_64", target_feature = "sse"))]
     tests.push(Trial::test("fp_control_kept_or_shared", fp_control_state));
-    #[cfg(target_arch = "riscv64")]
-    tests.push(Trial::test(
-        "fast_path_register_canaries",
-        riscv_psabi::fast_path_canaries,
-    ));
     #[cfg(feature = "std")]
     tests.extend([
         Trial::test("panic_propagates_to_resumer", panic_propagates),

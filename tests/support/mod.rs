@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
 use libtest_mimic::Failed;
 
+pub mod canary;
 #[cfg(unix)]
 #[path = "isolate_unix.rs"]
 pub mod isolate;
