@@ -127,6 +127,29 @@
  */
 #define CEM_ERR_STACK_TOO_SMALL -6
 
+/**
+ * Major version of cem-ctx (SemVer, equal to the Cargo package version; a
+ * build fails if they differ). With the major version 0, a new minor version
+ * may break the C ABI, so the shared library's soname carries MAJOR.MINOR.
+ */
+#define CEM_CTX_VERSION_MAJOR 0
+
+/**
+ * Minor version of cem-ctx (SemVer, equal to the Cargo package version).
+ */
+#define CEM_CTX_VERSION_MINOR 1
+
+/**
+ * Patch version of cem-ctx (SemVer, equal to the Cargo package version).
+ */
+#define CEM_CTX_VERSION_PATCH 0
+
+/**
+ * The version of this header as one number, `(MAJOR << 16) | (MINOR << 8) |
+ * PATCH` (each part below 256), comparable with `cem_ctx_version()`.
+ */
+#define CEM_CTX_VERSION (((CEM_CTX_VERSION_MAJOR << 16) | (CEM_CTX_VERSION_MINOR << 8)) | CEM_CTX_VERSION_PATCH)
+
 #if (defined(CEM_ARCH_X86_64) && !defined(_WIN32))
 /**
  * Saved callee-saved state of a suspended context: the Cem runtime's
@@ -644,6 +667,15 @@ void cem_makecontext(cem_context_t *ctx,
  * the caller must not free it.
  */
 const char *cem_strerror(int status);
+
+/**
+ * The version of the linked library, encoded like `CEM_CTX_VERSION`. A
+ * program compares it with the `CEM_CTX_VERSION` it was compiled against to
+ * detect a header/library mismatch (for example an older `libcem_ctx.so`
+ * found at run time); the ABI is the same when MAJOR.MINOR are equal (or,
+ * with MAJOR 0, when MINOR is). Never fails.
+ */
+uint32_t cem_ctx_version(void);
 
 #ifdef __cplusplus
 }  // extern "C"

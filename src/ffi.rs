@@ -162,3 +162,57 @@ pub extern "C" fn cem_strerror(status: c_int) -> *const c_char {
     };
     msg.as_ptr()
 }
+
+/// Major version of cem-ctx (SemVer, equal to the Cargo package version; a
+/// build fails if they differ). With the major version 0, a new minor version
+/// may break the C ABI, so the shared library's soname carries MAJOR.MINOR.
+pub const CEM_CTX_VERSION_MAJOR: u32 = 0;
+/// Minor version of cem-ctx (SemVer, equal to the Cargo package version).
+pub const CEM_CTX_VERSION_MINOR: u32 = 1;
+/// Patch version of cem-ctx (SemVer, equal to the Cargo package version).
+pub const CEM_CTX_VERSION_PATCH: u32 = 0;
+/// The version of this header as one number, `(MAJOR << 16) | (MINOR << 8) |
+/// PATCH` (each part below 256), comparable with `cem_ctx_version()`.
+pub const CEM_CTX_VERSION: u32 =
+    (CEM_CTX_VERSION_MAJOR << 16) | (CEM_CTX_VERSION_MINOR << 8) | CEM_CTX_VERSION_PATCH;
+
+/// Parses one decimal component of `CARGO_PKG_VERSION_*` at compile time.
+const fn version_part(s: &str) -> u32 {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut v = 0u32;
+    while i < b.len() {
+        assert!(b[i].is_ascii_digit(), "version part is not a decimal number");
+        v = v * 10 + (b[i] - b'0') as u32;
+        i += 1;
+    }
+    v
+}
+
+// The header's version constants are literals (cbindgen copies literals, not
+// `env!`), so the build itself checks them against Cargo.toml's version.
+static_assertions::const_assert_eq!(
+    CEM_CTX_VERSION_MAJOR,
+    version_part(env!("CARGO_PKG_VERSION_MAJOR"))
+);
+static_assertions::const_assert_eq!(
+    CEM_CTX_VERSION_MINOR,
+    version_part(env!("CARGO_PKG_VERSION_MINOR"))
+);
+static_assertions::const_assert_eq!(
+    CEM_CTX_VERSION_PATCH,
+    version_part(env!("CARGO_PKG_VERSION_PATCH"))
+);
+static_assertions::const_assert!(
+    CEM_CTX_VERSION_MAJOR < 256 && CEM_CTX_VERSION_MINOR < 256 && CEM_CTX_VERSION_PATCH < 256
+);
+
+/// The version of the linked library, encoded like `CEM_CTX_VERSION`. A
+/// program compares it with the `CEM_CTX_VERSION` it was compiled against to
+/// detect a header/library mismatch (for example an older `libcem_ctx.so`
+/// found at run time); the ABI is the same when MAJOR.MINOR are equal (or,
+/// with MAJOR 0, when MINOR is). Never fails.
+#[no_mangle]
+pub extern "C" fn cem_ctx_version() -> u32 {
+    CEM_CTX_VERSION
+}
