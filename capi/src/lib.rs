@@ -11,7 +11,8 @@
 //! object files in the archive.
 //!
 //! The documented exports (`capi/exports.txt`, which the test command checks
-//! against every archive it builds):
+//! against every archive it builds; the installed library made by the
+//! top-level `CMakeLists.txt` keeps only these global):
 //!
 //! ```text
 #![doc = include_str!("../exports.txt")]
