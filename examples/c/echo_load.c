@@ -304,6 +304,7 @@ int main(int argc, char **argv) {
            nconns, seconds, msg_size);
     printf("%-16s %10s %10s %9s %9s %12s\n", "server", "requests", "req/s", "p50 us", "p99 us",
            "bytes");
+    fflush(stdout); /* before the servers write to the same terminal */
     int status = 0;
     for (int s = optind; s < argc; s++) {
         int port;
@@ -319,12 +320,14 @@ int main(int argc, char **argv) {
         }
         if (rc != 0) {
             printf("%-16s FAILED\n", backend);
+            fflush(stdout);
             status = 1;
             continue;
         }
         printf("%-16s %10llu %10.0f %9.1f %9.1f %12llu\n", backend,
                (unsigned long long)r.requests, (double)r.requests / r.seconds, r.p50_us, r.p99_us,
                (unsigned long long)r.bytes);
+        fflush(stdout);
     }
     free(lat_ns);
     return status | (errors != 0);
