@@ -104,15 +104,18 @@ pkg_check_elf_exports() {
     [ "$members" -eq 1 ] || { echo "expected one object in the archive"; return 1; }
     "${bu}nm" -g --defined-only "$a" | awk 'NF == 3 { print $3 }' |
         pkg_same_as_exports libcem_ctx.a || return 1
-    if "${bu}objdump" -h "$a" | grep -q '\.llvm'; then
-        echo "libcem_ctx.a embeds LLVM bitcode sections:"
-        "${bu}objdump" -h "$a" | grep '\.llvm'
+    # (Output captured first: `cmd | grep -q` under pipefail fails when
+    # grep exits early and cmd gets SIGPIPE.)
+    local sections
+    sections=$("${bu}objdump" -h "$a") || return 1
+    if grep '\.llvm' <<<"$sections"; then
+        echo "libcem_ctx.a embeds LLVM bitcode sections (above)"
         return 1
     fi
     echo "libcem_ctx.a: no .llvmbc/.llvmcmd sections"
     "${bu}nm" -D --defined-only "$p/lib/libcem_ctx.so" | awk 'NF == 3 { print $3 }' |
         pkg_same_as_exports "libcem_ctx.so (nm -D)" || return 1
-    "${bu}readelf" -d "$p/lib/libcem_ctx.so" | grep -q "Library soname: \[libcem_ctx.so.$so\]" ||
+    grep -q "Library soname: \[libcem_ctx.so.$so\]" <<<"$("${bu}readelf" -d "$p/lib/libcem_ctx.so")" ||
         { echo "soname is not libcem_ctx.so.$so"; return 1; }
     echo "libcem_ctx.so: soname libcem_ctx.so.$so"
 }
@@ -277,7 +280,7 @@ pkg_mingw() {
     "${bu}nm" -g --defined-only "$p/lib/libcem_ctx.a" | awk 'NF == 3 { print $3 }' |
         pkg_same_as_exports "libcem_ctx.a (MinGW)" || return 1
     "${bu}objdump" -p "$p/bin/libcem_ctx.dll" |
-        sed -n '/\[Ordinal\/Name Pointer\] Table/,/^$/p' | awk '/\[/ && NF == 3 { print $3 }' |
+        awk '/^\[Ordinal\/Name Pointer\] Table/ { t = 1; next } t && /^$/ { exit } t && NF == 3 { print $3 }' |
         pkg_same_as_exports "libcem_ctx.dll (export table)" || return 1
     for kind in static shared; do
         local shared=OFF
@@ -287,7 +290,7 @@ pkg_mingw() {
             -DCMAKE_PREFIX_PATH="$p" -DCEM_CTX_USE_SHARED=$shared &&
             pkg_quiet "$b/consumer-$kind.log" cmake --build "$b/consumer-$kind" || return 1
         if [ $kind = shared ]; then
-            "${bu}objdump" -p "$b/consumer-$kind/consumer.exe" | grep -q "DLL Name: libcem_ctx.dll" ||
+            grep -q "DLL Name: libcem_ctx.dll" <<<"$("${bu}objdump" -p "$b/consumer-$kind/consumer.exe")" ||
                 { echo "shared consumer does not import libcem_ctx.dll"; return 1; }
             cp "$p/bin/libcem_ctx.dll" "$b/consumer-$kind/"
         fi
