@@ -317,7 +317,7 @@ pkg_echo_load() {
 # contain every assembly source, and its own tests must pass outside this
 # workspace (so nothing it needs is left out by `include`).
 pkg_crate_publish_dry_run() {
-    pkg_need cargo tar || return 1
+    pkg_need cargo tar jq || return 1
     local list s v t
     cargo publish --dry-run -p cem-ctx --allow-dirty || return 1
     list=$(cargo package --list -p cem-ctx --allow-dirty) || return 1
@@ -327,7 +327,10 @@ pkg_crate_publish_dry_run() {
     echo "package contains every asm/*.s"
     v=$(pkg_version)
     t=$(mktemp -d)
-    tar -xzf "$PKG_ROOT/target/package/cem-ctx-$v.crate" -C "$t" || return 1
+    # The .crate file publish would upload (publish --dry-run keeps it elsewhere).
+    cargo package -p cem-ctx --allow-dirty --no-verify >/dev/null 2>&1 || return 1
+    tar -xzf "$(cargo metadata --no-deps --format-version 1 | jq -r .target_directory)/package/cem-ctx-$v.crate" \
+        -C "$t" || { rm -rf "$t"; return 1; }
     (cd "$t/cem-ctx-$v" && CARGO_TARGET_DIR="$t/target" cargo test --locked --features std) ||
         { rm -rf "$t"; echo "the packaged crate's tests fail on their own"; return 1; }
     rm -rf "$t"
