@@ -182,7 +182,10 @@ const fn version_part(s: &str) -> u32 {
     let mut i = 0;
     let mut v = 0u32;
     while i < b.len() {
-        assert!(b[i].is_ascii_digit(), "version part is not a decimal number");
+        assert!(
+            b[i].is_ascii_digit(),
+            "version part is not a decimal number"
+        );
         v = v * 10 + (b[i] - b'0') as u32;
         i += 1;
     }
