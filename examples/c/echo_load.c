@@ -5,9 +5,13 @@
  * every byte, and sends the next, for a fixed time. Then it stops the server
  * and prints one line per server: requests/s and p50/p99 round-trip latency.
  *
- *   echo_load [-c CONNECTIONS] [-d SECONDS] [-s MESSAGE_BYTES] SERVER...
- *   (defaults: -c 50 -d 3 -s 64; bounds: 1..1000 connections, 1..60 s,
- *   1..4096 bytes)
+ *   echo_load [-c CONNECTIONS] [-d SECONDS] [-s MESSAGE_BYTES] [-r ROUNDS] SERVER...
+ *   (defaults: -c 50 -d 3 -s 64 -r 1; bounds: 1..1000 connections, 1..60 s,
+ *   1..4096 bytes, 1..9 rounds, 1..4 servers)
+ *
+ * With several rounds the servers take turns (order reversed every other
+ * round); req/s is the median over rounds, p50/p99 come from all round trips
+ * of all rounds.
  *
  * e.g. echo_load -c 50 -d 3 ./echo_server ./echo_server_ucontext
  *
@@ -34,6 +38,8 @@
 #define MAX_CONNS 1000
 #define MAX_SECONDS 60
 #define MAX_MSG 4096
+#define MAX_ROUNDS 9
+#define MAX_SERVERS 4
 /* After the measured time, outstanding replies must arrive within this. */
 #define DRAIN_SECONDS 5.0
 
@@ -48,8 +54,12 @@ struct client {
 };
 
 static size_t msg_size;
-static uint64_t *lat_ns;
-static size_t lat_len, lat_cap;
+/* Round-trip times of one server, pooled over its rounds. */
+struct samples {
+    uint64_t *ns;
+    size_t len, cap;
+};
+static struct samples *lat; /* the server under load */
 static int errors;
 
 static uint64_t now_ns(void) {
@@ -65,15 +75,15 @@ static unsigned char pattern(uint32_t id, uint64_t seq, size_t i) {
 }
 
 static void record(uint64_t ns) {
-    if (lat_len == lat_cap) {
-        lat_cap = lat_cap ? lat_cap * 2 : 1 << 16;
-        lat_ns = realloc(lat_ns, lat_cap * sizeof *lat_ns);
-        if (!lat_ns) {
+    if (lat->len == lat->cap) {
+        lat->cap = lat->cap ? lat->cap * 2 : 1 << 16;
+        lat->ns = realloc(lat->ns, lat->cap * sizeof *lat->ns);
+        if (!lat->ns) {
             perror("realloc");
             exit(1);
         }
     }
-    lat_ns[lat_len++] = ns;
+    lat->ns[lat->len++] = ns;
 }
 
 /* Writes what is left of the message in flight; 0 on success (possibly
@@ -144,8 +154,8 @@ static pid_t start_server(const char *path, int *port, char *backend, size_t bac
 }
 
 struct result {
-    uint64_t requests, bytes;
-    double seconds, p50_us, p99_us;
+    uint64_t requests;
+    double seconds;
 };
 
 static int run_load(int port, int nconns, double seconds, struct result *r) {
@@ -179,7 +189,6 @@ static int run_load(int port, int nconns, double seconds, struct result *r) {
         }
     }
 
-    lat_len = 0;
     uint64_t t0 = now_ns();
     uint64_t end = t0 + (uint64_t)(seconds * 1e9);
     uint64_t drain_end = end + (uint64_t)(DRAIN_SECONDS * 1e9);
@@ -261,11 +270,7 @@ static int run_load(int port, int nconns, double seconds, struct result *r) {
     }
     close(epfd);
     free(cl);
-    qsort(lat_ns, lat_len, sizeof *lat_ns, cmp_u64);
-    r->bytes = r->requests * msg_size;
     r->seconds = (double)(t1 - t0) * 1e-9;
-    r->p50_us = (double)lat_ns[lat_len / 2] / 1e3;
-    r->p99_us = (double)lat_ns[(lat_len * 99) / 100] / 1e3;
     return 0;
 }
 
@@ -279,56 +284,100 @@ static long arg_in(const char *s, long lo, long hi, const char *what) {
     return v;
 }
 
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+struct server {
+    const char *path;
+    char backend[64];
+    struct samples lat;
+    double rps[MAX_ROUNDS];
+    uint64_t requests;
+    int failed;
+};
+
+/* One round against one server: start it, load it, stop it. */
+static void run_round(struct server *sv, int round, int nconns, long seconds) {
+    int port;
+    pid_t pid = start_server(sv->path, &port, sv->backend, sizeof sv->backend);
+    struct result r;
+    lat = &sv->lat;
+    int rc = run_load(port, nconns, (double)seconds, &r);
+    kill(pid, SIGTERM);
+    int ws;
+    if (waitpid(pid, &ws, 0) != pid || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
+        fprintf(stderr, "%s did not exit cleanly\n", sv->path);
+        rc = -1;
+    }
+    if (rc != 0) {
+        sv->failed = 1;
+        return;
+    }
+    sv->rps[round] = (double)r.requests / r.seconds;
+    sv->requests += r.requests;
+}
+
 int main(int argc, char **argv) {
-    int nconns = 50;
+    int nconns = 50, rounds = 1;
     long seconds = 3;
     msg_size = 64;
     int opt;
-    while ((opt = getopt(argc, argv, "c:d:s:")) != -1) {
+    while ((opt = getopt(argc, argv, "c:d:s:r:")) != -1) {
         switch (opt) {
         case 'c': nconns = (int)arg_in(optarg, 1, MAX_CONNS, "-c CONNECTIONS"); break;
         case 'd': seconds = arg_in(optarg, 1, MAX_SECONDS, "-d SECONDS"); break;
         case 's': msg_size = (size_t)arg_in(optarg, 1, MAX_MSG, "-s MESSAGE_BYTES"); break;
+        case 'r': rounds = (int)arg_in(optarg, 1, MAX_ROUNDS, "-r ROUNDS"); break;
         default: optind = argc + 1; break;
         }
     }
-    if (optind >= argc) {
-        fprintf(stderr, "usage: %s [-c CONNECTIONS] [-d SECONDS] [-s MESSAGE_BYTES] SERVER...\n",
-                argv[0]);
+    if (optind >= argc || argc - optind > MAX_SERVERS) {
+        fprintf(stderr,
+                "usage: %s [-c CONNECTIONS] [-d SECONDS] [-s MESSAGE_BYTES] [-r ROUNDS] "
+                "SERVER... (at most %d)\n",
+                argv[0], MAX_SERVERS);
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
 
-    printf("echo load: %d connections, %ld s per server, %zu-byte messages, 127.0.0.1, every "
-           "byte verified\n",
-           nconns, seconds, msg_size);
-    printf("%-16s %10s %10s %9s %9s %12s\n", "server", "requests", "req/s", "p50 us", "p99 us",
-           "bytes");
+    int nservers = argc - optind;
+    struct server servers[MAX_SERVERS];
+    memset(servers, 0, sizeof servers);
+    for (int i = 0; i < nservers; i++) servers[i].path = argv[optind + i];
+
+    printf("echo load: %d connections, %ld s x %d round(s) per server, %zu-byte messages, "
+           "127.0.0.1, every byte verified, %ld CPUs online\n",
+           nconns, seconds, rounds, msg_size, sysconf(_SC_NPROCESSORS_ONLN));
     fflush(stdout); /* before the servers write to the same terminal */
-    int status = 0;
-    for (int s = optind; s < argc; s++) {
-        int port;
-        char backend[64];
-        pid_t pid = start_server(argv[s], &port, backend, sizeof backend);
-        struct result r;
-        int rc = run_load(port, nconns, (double)seconds, &r);
-        kill(pid, SIGTERM);
-        int ws;
-        if (waitpid(pid, &ws, 0) != pid || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
-            fprintf(stderr, "%s did not exit cleanly\n", argv[s]);
-            rc = -1;
+    /* Rounds alternate the order of the servers, so that neither always runs
+     * first (or last) while the machine's load drifts. */
+    for (int round = 0; round < rounds; round++) {
+        for (int k = 0; k < nservers; k++) {
+            int i = round % 2 ? nservers - 1 - k : k;
+            if (!servers[i].failed) run_round(&servers[i], round, nconns, seconds);
         }
-        if (rc != 0) {
-            printf("%-16s FAILED\n", backend);
-            fflush(stdout);
+    }
+
+    printf("%-16s %10s %12s %9s %9s %12s\n", "server", "requests", "req/s (med)", "p50 us",
+           "p99 us", "bytes");
+    int status = errors != 0;
+    for (int i = 0; i < nservers; i++) {
+        struct server *sv = &servers[i];
+        if (sv->failed || sv->lat.len == 0) {
+            printf("%-16s FAILED (%s)\n", sv->backend[0] ? sv->backend : "?", sv->path);
             status = 1;
             continue;
         }
-        printf("%-16s %10llu %10.0f %9.1f %9.1f %12llu\n", backend,
-               (unsigned long long)r.requests, (double)r.requests / r.seconds, r.p50_us, r.p99_us,
-               (unsigned long long)r.bytes);
-        fflush(stdout);
+        qsort(sv->rps, (size_t)rounds, sizeof sv->rps[0], cmp_double);
+        qsort(sv->lat.ns, sv->lat.len, sizeof *sv->lat.ns, cmp_u64);
+        printf("%-16s %10llu %12.0f %9.1f %9.1f %12llu\n", sv->backend,
+               (unsigned long long)sv->requests, sv->rps[rounds / 2],
+               (double)sv->lat.ns[sv->lat.len / 2] / 1e3,
+               (double)sv->lat.ns[(sv->lat.len * 99) / 100] / 1e3,
+               (unsigned long long)(sv->requests * msg_size));
+        free(sv->lat.ns);
     }
-    free(lat_ns);
-    return status | (errors != 0);
+    return status;
 }

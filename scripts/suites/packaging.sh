@@ -310,7 +310,7 @@ pkg_echo_load() {
     pkg_quiet "$PKG_BUILD/examples.log" cmake -S "$PKG_ROOT/examples/c" -B "$b" \
         -DCMAKE_PREFIX_PATH="$PKG_BUILD/x86_64/prefix" &&
         pkg_quiet "$PKG_BUILD/examples.log" cmake --build "$b" -j "$(nproc)" || return 1
-    "$b/echo_load" -c 20 -d 2 "$b/echo_server" "$b/echo_server_ucontext"
+    "$b/echo_load" -c 20 -d 1 -r 2 "$b/echo_server" "$b/echo_server_ucontext"
 }
 
 # cargo publish --dry-run packages and builds the crate; the package must
