@@ -144,7 +144,7 @@ pkg_consumers() {
         [ $kind = shared ] && shared=ON
         rm -rf "$b/consumer-$kind"
         pkg_quiet "$b/consumer-$kind.log" cmake -S "$PKG_ROOT/c-tests/consumer" -B "$b/consumer-$kind" \
-            "${tc[@]}" -DCMAKE_PREFIX_PATH="$p" -DCEM_CTX_USE_SHARED=$shared &&
+            "${tc[@]}" -DCMAKE_PREFIX_PATH="$p" -DCONSUMER_SHARED=$shared &&
             pkg_quiet "$b/consumer-$kind.log" cmake --build "$b/consumer-$kind" || return 1
         out=$("${run[@]}" "$b/consumer-$kind/consumer") || { echo "$out"; echo "CMake consumer ($kind) failed"; return 1; }
         grep -q "^consumer ok: cem-ctx $(pkg_version)$" <<<"$out" || { echo "$out"; return 1; }
@@ -287,7 +287,7 @@ pkg_mingw() {
         [ $kind = shared ] && shared=ON
         pkg_quiet "$b/consumer-$kind.log" cmake -S "$PKG_ROOT/c-tests/consumer" -B "$b/consumer-$kind" \
             -DCMAKE_TOOLCHAIN_FILE="$PKG_ROOT/c-tests/toolchains/x86_64-w64-mingw32.cmake" \
-            -DCMAKE_PREFIX_PATH="$p" -DCEM_CTX_USE_SHARED=$shared &&
+            -DCMAKE_PREFIX_PATH="$p" -DCONSUMER_SHARED=$shared &&
             pkg_quiet "$b/consumer-$kind.log" cmake --build "$b/consumer-$kind" || return 1
         if [ $kind = shared ]; then
             grep -q "DLL Name: libcem_ctx.dll" <<<"$("${bu}objdump" -p "$b/consumer-$kind/consumer.exe")" ||
