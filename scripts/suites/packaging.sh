@@ -23,6 +23,9 @@ pkg_need() {
     done
 }
 
+# Note: pipelines here never stop reading early (`grep -q`, awk `exit`,
+# `head`): under pipefail the writer's SIGPIPE would fail the step at random.
+
 # Runs a command with its output in a log, shown only on failure.
 pkg_quiet() {
     local log=$1
@@ -40,7 +43,7 @@ pkg_exports() {
 }
 
 pkg_version() {
-    sed -n 's/^version = "\([0-9.]*\)"$/\1/p' "$PKG_ROOT/Cargo.toml" | head -n 1
+    sed -n 's/^version = "\([0-9.]*\)"$/\1/p;T;q' "$PKG_ROOT/Cargo.toml"
 }
 
 # Soname version: MAJOR, or 0.MINOR before 1.0 (a minor release may break the ABI).
@@ -280,7 +283,7 @@ pkg_mingw() {
     "${bu}nm" -g --defined-only "$p/lib/libcem_ctx.a" | awk 'NF == 3 { print $3 }' |
         pkg_same_as_exports "libcem_ctx.a (MinGW)" || return 1
     "${bu}objdump" -p "$p/bin/libcem_ctx.dll" |
-        awk '/^\[Ordinal\/Name Pointer\] Table/ { t = 1; next } t && /^$/ { exit } t && NF == 3 { print $3 }' |
+        awk '/^\[Ordinal\/Name Pointer\] Table/ { t = 1; next } t && /^$/ { t = 0 } t && NF == 3 { print $3 }' |
         pkg_same_as_exports "libcem_ctx.dll (export table)" || return 1
     for kind in static shared; do
         local shared=OFF
