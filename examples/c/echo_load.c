@@ -3,7 +3,8 @@
  * command line in turn, opens N concurrent connections to it on 127.0.0.1,
  * and on each connection sends a message, waits for the whole echo, checks
  * every byte, and sends the next, for a fixed time. Then it stops the server
- * and prints one line per server: requests/s and p50/p99 round-trip latency.
+ * and prints one line per server: requests/s, p50/p99 round-trip latency, and
+ * the server's CPU time (user + system) per request.
  *
  *   echo_load [-c CONNECTIONS] [-d SECONDS] [-s MESSAGE_BYTES] [-r ROUNDS] SERVER...
  *   (defaults: -c 50 -d 3 -s 64 -r 1; bounds: 1..1000 connections, 1..60 s,
@@ -30,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -295,6 +297,7 @@ struct server {
     struct samples lat;
     double rps[MAX_ROUNDS];
     uint64_t requests;
+    double cpu_s; /* the server processes' user + system time */
     int failed;
 };
 
@@ -307,7 +310,8 @@ static void run_round(struct server *sv, int round, int nconns, long seconds) {
     int rc = run_load(port, nconns, (double)seconds, &r);
     kill(pid, SIGTERM);
     int ws;
-    if (waitpid(pid, &ws, 0) != pid || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
+    struct rusage ru;
+    if (wait4(pid, &ws, 0, &ru) != pid || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
         fprintf(stderr, "%s did not exit cleanly\n", sv->path);
         rc = -1;
     }
@@ -315,6 +319,10 @@ static void run_round(struct server *sv, int round, int nconns, long seconds) {
         sv->failed = 1;
         return;
     }
+    /* CPU time per request is what the switcher changes; unlike req/s it
+     * hardly depends on what else the machine runs. */
+    sv->cpu_s += (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+                 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
     sv->rps[round] = (double)r.requests / r.seconds;
     sv->requests += r.requests;
 }
@@ -360,8 +368,8 @@ int main(int argc, char **argv) {
         }
     }
 
-    printf("%-16s %10s %12s %9s %9s %12s\n", "server", "requests", "req/s (med)", "p50 us",
-           "p99 us", "bytes");
+    printf("%-16s %10s %12s %9s %9s %14s %12s\n", "server", "requests", "req/s (med)", "p50 us",
+           "p99 us", "srv CPU us/req", "bytes");
     int status = errors != 0;
     for (int i = 0; i < nservers; i++) {
         struct server *sv = &servers[i];
@@ -372,11 +380,11 @@ int main(int argc, char **argv) {
         }
         qsort(sv->rps, (size_t)rounds, sizeof sv->rps[0], cmp_double);
         qsort(sv->lat.ns, sv->lat.len, sizeof *sv->lat.ns, cmp_u64);
-        printf("%-16s %10llu %12.0f %9.1f %9.1f %12llu\n", sv->backend,
+        printf("%-16s %10llu %12.0f %9.1f %9.1f %14.2f %12llu\n", sv->backend,
                (unsigned long long)sv->requests, sv->rps[rounds / 2],
                (double)sv->lat.ns[sv->lat.len / 2] / 1e3,
                (double)sv->lat.ns[(sv->lat.len * 99) / 100] / 1e3,
-               (unsigned long long)(sv->requests * msg_size));
+               sv->cpu_s * 1e6 / (double)sv->requests, (unsigned long long)(sv->requests * msg_size));
         free(sv->lat.ns);
     }
     return status;
