@@ -8,7 +8,32 @@
 #   pkg_feature_table
 #
 # Everything is built under build/pkg/; installs go to build/pkg/<name>/prefix
-# and consumers are built against that prefix only.
+# and consumers are built against that prefix only. The steps run in this
+# order (later ones use the installs of earlier ones); in scripts/test.sh:
+#
+#   job_packaging() {
+#       # shellcheck source=scripts/suites/packaging.sh
+#       source "$ROOT/scripts/suites/packaging.sh"
+#       # shellcheck source=scripts/wine-env.sh
+#       source "$ROOT/scripts/wine-env.sh"
+#       trap wine_stop EXIT
+#       step "packaging: install to a prefix with CMake (layout, DESTDIR)" pkg_install_native
+#       step "packaging: only the documented exports global (nm, nm -D), one object, no bitcode" pkg_exports_native
+#       step "packaging: archive merged with GNU ar while LLVMgold is installed" pkg_ar_merge_with_llvmgold
+#       step "packaging: CMake find_package + pkg-config README snippet, static and shared" pkg_consumers_native
+#       step "packaging: aarch64 install (toolchain file), exports" pkg_install_aarch64
+#       step "packaging: aarch64 consumers under qemu-aarch64" pkg_consumers_aarch64
+#       step "wine prefix" wine_start
+#       step "packaging: MinGW install, DLL exports, consumers under Wine" pkg_mingw
+#       step "echo server load run, cem-ctx vs glibc ucontext (every byte verified)" pkg_echo_load
+#       step "cargo publish --dry-run; the packaged crate's tests on their own" pkg_crate_publish_dry_run
+#       step "docs.rs targets document without warnings" pkg_docs_rs_targets
+#       step "every Cargo feature in the crate docs' feature table" pkg_feature_table
+#   }
+#
+# Debian packages beyond the other jobs': pkg-config jq clang (clang brings
+# the LLVMgold plugin the merge test needs). Rust targets: those of the
+# aarch64 and windows jobs, and x86_64-pc-windows-msvc (docs.rs target).
 # shellcheck shell=bash
 
 PKG_ROOT="${ROOT:?ROOT must be the repository root}"
