@@ -180,9 +180,28 @@ pkg_consumers() {
         echo "CMake consumer, find_package(cem_ctx CONFIG), $kind: $out"
     done
 
+    # The version file refuses another minor version before 1.0 (a 0.x minor
+    # release may break the ABI), newer or older.
+    local v major minor wrong
+    v=$(pkg_version)
+    major=$(cut -d. -f1 <<<"$v")
+    minor=$(cut -d. -f2 <<<"$v")
+    local wrong_versions=("$major.$((minor + 1))")
+    [ "$major" -eq 0 ] && [ "$minor" -gt 0 ] && wrong_versions+=("0.$((minor - 1))")
+    for wrong in "${wrong_versions[@]}"; do
+        rm -rf "$b/consumer-wrong-version"
+        if cmake -S "$PKG_ROOT/c-tests/consumer" -B "$b/consumer-wrong-version" "${tc[@]}" \
+            -DCMAKE_PREFIX_PATH="$p" -DCONSUMER_WANTS_VERSION="$wrong" >"$b/consumer-wrong-version.log" 2>&1; then
+            echo "find_package(cem_ctx $wrong) accepted the installed $v"
+            return 1
+        fi
+        grep -q "cem_ctxConfig.cmake, version: $v" "$b/consumer-wrong-version.log" ||
+            { cat "$b/consumer-wrong-version.log"; echo "refused for another reason than the version"; return 1; }
+        echo "find_package(cem_ctx $wrong) refuses the installed $v"
+    done
+
     # pkg-config sees this prefix only.
     local pc=(env PKG_CONFIG_LIBDIR="$p/lib/pkgconfig" PKG_CONFIG_PATH= pkg-config)
-    local v
     v=$("${pc[@]}" --modversion cem_ctx) || return 1
     [ "$v" = "$(pkg_version)" ] || { echo "pkg-config says $v, Cargo.toml $(pkg_version)"; return 1; }
     pkg_readme_snippet >"$b/readme.c"
