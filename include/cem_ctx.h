@@ -595,7 +595,9 @@ extern void *cem_swapcontext_value(cem_context_t *save_ctx,
  * its `return_func` have returned (or `return_func` was NULL), and where
  * `cem_makecontext` stops on invalid arguments. Executes `ud2` (x86-64:
  * SIGILL, or EXCEPTION_ILLEGAL_INSTRUCTION on Windows), `brk #0xc0de`
- * (AArch64, SIGTRAP) or `unimp` (RISC-V, SIGILL); never returns.
+ * (AArch64, SIGTRAP), `unimp` (RISC-V, SIGILL) or `udf #0xc0` (Cortex-M:
+ * UsageFault UNDEFINSTR, or HardFault when UsageFault is disabled); never
+ * returns.
  */
 extern void cem_context_trap(void) CEM_NORETURN;
 
