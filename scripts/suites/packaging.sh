@@ -9,7 +9,8 @@
 #
 # Everything is built under build/pkg/; installs go to build/pkg/<name>/prefix
 # and consumers are built against that prefix only. The steps run in this
-# order (later ones use the installs of earlier ones); in scripts/test.sh:
+# order (later ones use the installs of earlier ones); in scripts/test.sh,
+# add `packaging` to JOBS and:
 #
 #   job_packaging() {
 #       # shellcheck source=scripts/suites/packaging.sh
@@ -31,9 +32,11 @@
 #       step "every Cargo feature in the crate docs' feature table" pkg_feature_table
 #   }
 #
-# Debian packages beyond the other jobs': pkg-config jq clang (clang brings
-# the LLVMgold plugin the merge test needs). Rust targets: those of the
-# aarch64 and windows jobs, and x86_64-pc-windows-msvc (docs.rs target).
+# Debian packages beyond the other jobs' (scripts/setup.sh): pkg-config jq in
+# APT_PACKAGES, clang in APT_PACKAGES_LEAN (it brings the LLVMgold plugin,
+# /usr/lib/bfd-plugins/LLVMgold-14.so, that the merge test needs). Rust
+# targets: aarch64-unknown-linux-gnu, x86_64-pc-windows-gnu and (docs.rs)
+# x86_64-pc-windows-msvc, all already in RUST_TARGETS.
 # shellcheck shell=bash
 
 PKG_ROOT="${ROOT:?ROOT must be the repository root}"
