@@ -4,7 +4,7 @@
 #
 #   pkg_install_native, pkg_exports_native, pkg_ar_merge_with_llvmgold,
 #   pkg_consumers_native, pkg_install_aarch64, pkg_consumers_aarch64,
-#   pkg_mingw, pkg_echo_load, pkg_crate_publish_dry_run, pkg_docs_rs_targets,
+#   pkg_install_riscv64, pkg_consumers_riscv64, pkg_mingw, pkg_echo_load, pkg_crate_publish_dry_run, pkg_docs_rs_targets,
 #   pkg_feature_table
 #
 # Everything is built under build/pkg/; installs go to build/pkg/<name>/prefix
@@ -24,6 +24,8 @@
 #       step "packaging: CMake find_package + pkg-config README snippet, static and shared" pkg_consumers_native
 #       step "packaging: aarch64 install (toolchain file), exports" pkg_install_aarch64
 #       step "packaging: aarch64 consumers under qemu-aarch64" pkg_consumers_aarch64
+#       step "packaging: riscv64 install (toolchain file), exports" pkg_install_riscv64
+#       step "packaging: riscv64 consumers under qemu-riscv64" pkg_consumers_riscv64
 #       step "wine prefix" wine_start
 #       step "packaging: MinGW install, DLL exports, consumers under Wine" pkg_mingw
 #       step "echo server load run, cem-ctx vs glibc ucontext (every byte verified)" pkg_echo_load
@@ -35,8 +37,9 @@
 # Debian packages beyond the other jobs' (scripts/setup.sh): pkg-config jq in
 # APT_PACKAGES, clang in APT_PACKAGES_LEAN (it brings the LLVMgold plugin,
 # /usr/lib/bfd-plugins/LLVMgold-14.so, that the merge test needs). Rust
-# targets: aarch64-unknown-linux-gnu, x86_64-pc-windows-gnu and (docs.rs)
-# x86_64-pc-windows-msvc, all already in RUST_TARGETS.
+# targets: aarch64-unknown-linux-gnu, riscv64gc-unknown-linux-gnu,
+# x86_64-pc-windows-gnu and (docs.rs) x86_64-pc-windows-msvc, which the
+# aarch64, riscv, windows and builds jobs already install.
 # shellcheck shell=bash
 
 PKG_ROOT="${ROOT:?ROOT must be the repository root}"
@@ -211,13 +214,18 @@ pkg_consumers() {
     [ -s "$b/readme.c" ] || { echo "no C snippet found in README.md"; return 1; }
     local expect=$'coroutine step 0\ncoroutine step 1\ncoroutine step 2'
     # Static: link the whole program statically, the conventional way to
-    # make -lcem_ctx pick libcem_ctx.a over libcem_ctx.so.
+    # make -lcem_ctx pick libcem_ctx.a over libcem_ctx.so. A clean link prints
+    # nothing: the linker's non-fatal complaints (e.g. about .eh_frame) fail
+    # the step too.
+    local msg
     # shellcheck disable=SC2046
-    "$cc" -std=c11 -Wall -Wextra -Werror -o "$b/readme-static" "$b/readme.c" \
-        $("${pc[@]}" --cflags cem_ctx) $("${pc[@]}" --libs --static cem_ctx) -static || return 1
+    msg=$("$cc" -std=c11 -Wall -Wextra -Werror -o "$b/readme-static" "$b/readme.c" \
+        $("${pc[@]}" --cflags cem_ctx) $("${pc[@]}" --libs --static cem_ctx) -static 2>&1) &&
+        [ -z "$msg" ] || { echo "$msg"; echo "static link of the README snippet not clean"; return 1; }
     # shellcheck disable=SC2046
-    "$cc" -std=c11 -Wall -Wextra -Werror -o "$b/readme-shared" "$b/readme.c" \
-        $("${pc[@]}" --cflags --libs cem_ctx) -Wl,-rpath,"$("${pc[@]}" --variable=libdir cem_ctx)" || return 1
+    msg=$("$cc" -std=c11 -Wall -Wextra -Werror -o "$b/readme-shared" "$b/readme.c" \
+        $("${pc[@]}" --cflags --libs cem_ctx) -Wl,-rpath,"$("${pc[@]}" --variable=libdir cem_ctx)" 2>&1) &&
+        [ -z "$msg" ] || { echo "$msg"; echo "shared link of the README snippet not clean"; return 1; }
     for kind in static shared; do
         out=$("${run[@]}" "$b/readme-$kind") || { echo "$out"; echo "README snippet ($kind) failed"; return 1; }
         [ "$out" = "$expect" ] || { echo "README snippet ($kind) printed:"; echo "$out"; return 1; }
@@ -311,6 +319,19 @@ pkg_consumers_aarch64() {
     pkg_need cmake aarch64-linux-gnu-gcc pkg-config qemu-aarch64 || return 1
     pkg_consumers aarch64 "$PKG_ROOT/c-tests/toolchains/aarch64-linux-gnu.cmake" \
         aarch64-linux-gnu-gcc "${PKG_AARCH64_RUN[@]}"
+}
+
+pkg_install_riscv64() {
+    pkg_need cmake cargo riscv64-linux-gnu-gcc riscv64-linux-gnu-ld || return 1
+    pkg_install riscv64 -DCMAKE_TOOLCHAIN_FILE="$PKG_ROOT/c-tests/toolchains/riscv64-linux-gnu.cmake" &&
+        pkg_check_elf_layout "$PKG_BUILD/riscv64/prefix" &&
+        pkg_check_elf_exports "$PKG_BUILD/riscv64/prefix" riscv64-linux-gnu-
+}
+
+pkg_consumers_riscv64() {
+    pkg_need cmake riscv64-linux-gnu-gcc pkg-config qemu-riscv64 || return 1
+    pkg_consumers riscv64 "$PKG_ROOT/c-tests/toolchains/riscv64-linux-gnu.cmake" \
+        riscv64-linux-gnu-gcc qemu-riscv64 -L /usr/riscv64-linux-gnu
 }
 
 # MinGW: install with the toolchain file; the archive and the DLL export
