@@ -20,6 +20,8 @@ APT_PACKAGES=(
     gcc-riscv64-linux-gnu g++-riscv64-linux-gnu libc6-dev-riscv64-cross binutils-riscv64-linux-gnu
     # cortex-m job: arm-none-eabi C compiler and newlib for the C layout check and scheduler
     gcc-arm-none-eabi libnewlib-arm-none-eabi
+    # packaging job: pkg-config consumers, JSON from cargo metadata
+    pkg-config jq
     # benchmark suite (built by the test command, run by scripts/bench.sh)
     libboost-context-dev fonts-dejavu-core valgrind
 )
@@ -29,6 +31,8 @@ APT_PACKAGES_LEAN=(
     qemu-system-arm qemu-system-x86 ovmf
     # riscv job: bare-metal RISC-V booted on qemu-system-riscv32/64 -M virt
     qemu-system-misc
+    # packaging job: clang brings the LLVMgold plugin the archive-merge test needs
+    clang
 )
 RUST_TARGETS=(
     x86_64-unknown-none x86_64-apple-darwin x86_64-pc-windows-gnu x86_64-pc-windows-msvc

@@ -11,7 +11,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-JOBS=(lint native mutation aarch64 windows firmware riscv cortex_m builds)
+JOBS=(lint native mutation aarch64 windows firmware riscv cortex_m packaging builds)
 
 usage() {
     echo "usage: scripts/test.sh [JOB...]; jobs: ${JOBS[*]}"
@@ -244,6 +244,29 @@ job_cortex_m() {
     step "cortex-m: context without return_func stops at the udf trap (4 boards)" cortex_m_trap
     step "cortex-m: thumbv7em-none-eabi (soft-float) builds, switch touches no FP" cortex_m4_softfloat_build
     step "cortex-m: M0 switch is Thumb-1 only, no FP in M0/M3 switches (objdump)" cortex_m_switch_discipline
+}
+
+# Install, pkg-config, CMake package, archive hygiene, the crate, the echo server.
+job_packaging() {
+    # shellcheck source=scripts/suites/packaging.sh
+    source "$ROOT/scripts/suites/packaging.sh"
+    # shellcheck source=scripts/wine-env.sh
+    source "$ROOT/scripts/wine-env.sh"
+    trap wine_stop EXIT
+    step "packaging: install to a prefix with CMake (layout, DESTDIR)" pkg_install_native
+    step "packaging: only the documented exports global (nm, nm -D), one object, no bitcode" pkg_exports_native
+    step "packaging: archive merged with GNU ar while LLVMgold is installed" pkg_ar_merge_with_llvmgold
+    step "packaging: CMake find_package + pkg-config README snippet, static and shared" pkg_consumers_native
+    step "packaging: aarch64 install (toolchain file), exports" pkg_install_aarch64
+    step "packaging: aarch64 consumers under qemu-aarch64" pkg_consumers_aarch64
+    step "packaging: riscv64 install (toolchain file), exports" pkg_install_riscv64
+    step "packaging: riscv64 consumers under qemu-riscv64" pkg_consumers_riscv64
+    step "wine prefix (packaging)" wine_start
+    step "packaging: MinGW install, DLL exports, consumers under Wine" pkg_mingw
+    step "echo server load run, cem-ctx vs glibc ucontext (every byte verified)" pkg_echo_load
+    step "cargo publish --dry-run; the packaged crate's tests on their own" pkg_crate_publish_dry_run
+    step "docs.rs targets document without warnings" pkg_docs_rs_targets
+    step "every Cargo feature in the crate docs' feature table" pkg_feature_table
 }
 
 job_builds() {
