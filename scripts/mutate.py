@@ -5,7 +5,7 @@
 
 ABI is x86_64_sysv (native), aarch64_aapcs64 (qemu-aarch64) or x86_64_win64 (Wine).
 Each mutant is one single-point bug, applied to a scratch copy of the tree
-(target/mutation/<abi>/tree; the checkout itself is never modified):
+(in the temporary directory; the checkout itself is never modified):
 
   - every instruction of the ABI's asm source (and of asm/x86_64_common.s) that
     saves or restores a callee-saved register, a stack pointer, a resume
@@ -30,6 +30,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -320,7 +321,9 @@ def main():
         return 0
 
     work = os.path.join(ROOT, "target", "mutation", args.abi)
-    tree = os.path.join(work, "tree")
+    # The scratch tree lives outside the checkout: cargo reads .cargo/config.toml
+    # from every ancestor directory and would join the two runner lists.
+    tree = os.path.join(tempfile.gettempdir(), f"cem-ctx-mutation-{os.getuid()}-{args.abi}")
     os.makedirs(work, exist_ok=True)
     copy_tree(tree)
     env = dict(os.environ)
