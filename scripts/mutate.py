@@ -240,7 +240,9 @@ def copy_tree(dest):
         if not f or not os.path.isfile(os.path.join(ROOT, f)):
             continue
         os.makedirs(os.path.join(dest, os.path.dirname(f)), exist_ok=True)
-        shutil.copy2(os.path.join(ROOT, f), os.path.join(dest, f))
+        # copy, not copy2: fresh mtimes, so cargo never trusts artifacts that
+        # an earlier run built from a mutated file.
+        shutil.copy(os.path.join(ROOT, f), os.path.join(dest, f))
 
 
 def cargo_cmd(cfg, profile, target_dir, no_run):

@@ -9,11 +9,11 @@ use std::hint::black_box;
 use std::rc::Rc;
 
 use cem_ctx::stack::{high_water_mark, paint};
-use cem_ctx::{on_stack, Coroutine, CoroutineResult, MakeContextError, Yielder};
+use cem_ctx::{on_stack, Coroutine, CoroutineResult, MakeContextError, Options, Yielder};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 mod support;
-use support::{ensure, expect_child, isolate, ScratchStack, CAME_BACK, UNKNOWN_SCENARIO};
+use support::{canary, ensure, expect_child, isolate, ScratchStack, CAME_BACK, UNKNOWN_SCENARIO};
 
 #[path = "coroutine/canaries.rs"]
 mod canaries;
@@ -61,6 +61,40 @@ fn values_both_ways() -> Result<(), Failed> {
         }
     }
     ensure(co.is_complete() && co.started(), "state after completion")
+}
+
+/// Code in a coroutine runs with the ABI's stack alignment from its first
+/// frame on: a function it calls finds sp aligned as at any call (the
+/// coroutine's initial frame leaves the start trampoline's sp aligned).
+fn stack_alignment_inside() -> Result<(), Failed> {
+    for fp_control in [true, false] {
+        let mut co: Co<(), u64, u64> = Coroutine::with_options(
+            static_stack(64 * 1024),
+            Options { fp_control },
+            |(), y: &Yielder<(), u64>| {
+                // SAFETY: sp_at_entry reads sp and returns.
+                y.suspend(unsafe { canary::sp_at_entry() });
+                // SAFETY: as above.
+                unsafe { canary::sp_at_entry() }
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        let first = match co.resume(()) {
+            CoroutineResult::Yield(sp) => sp,
+            CoroutineResult::Complete(_) => return Err("completed early".into()),
+        };
+        let second = match co.resume(()) {
+            CoroutineResult::Complete(sp) => sp,
+            CoroutineResult::Yield(_) => return Err("yielded twice".into()),
+        };
+        for (when, sp) in [("first run", first), ("after a resume", second)] {
+            ensure(
+                canary::entry_sp_ok(sp),
+                format!("fp_control {fp_control}, {when}: a call inside the coroutine found sp {sp:#x}, misaligned"),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Resuming a completed coroutine panics in the resumer (it is a bug).
@@ -477,6 +511,7 @@ fn main() {
     let args = Arguments::from_args();
     let mut tests = vec![
         Trial::test("values_both_ways", values_both_ways),
+        Trial::test("stack_alignment_inside_coroutine", stack_alignment_inside),
         Trial::test(
             "resume_after_completion_panics",
             resume_after_completion_panics,

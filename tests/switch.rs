@@ -17,8 +17,8 @@ use support::{
     UNKNOWN_SCENARIO,
 };
 
-// Per-ABI entry probe written in assembly; each module provides
-// `entry_sp_ok` and the assembly of `entry_probe` declared below. The register
+// Per-ABI entry probe written in assembly; each module provides the
+// assembly of `entry_probe` declared below. The register
 // canary probe (`canary_call`) is shared with the coroutine tests.
 #[cfg(all(target_arch = "x86_64", not(windows)))]
 #[path = "switch/x86_64_sysv.rs"]
@@ -161,7 +161,7 @@ fn entry_alignment() -> Result<(), Failed> {
             let fp = ENTRY_FP.load(SeqCst);
             let top = (base as u64 + size as u64) & !15;
             ensure(
-                arch::entry_sp_ok(sp),
+                canary::entry_sp_ok(sp),
                 format!("entry sp {sp:#x} misaligned (base+{misalign}, size-{extra})"),
             )?;
             ensure(

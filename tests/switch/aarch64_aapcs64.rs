@@ -4,11 +4,6 @@
 
 use core::arch::global_asm;
 
-/// AAPCS64 §6.4.5.1: sp is 16-byte aligned at every public interface.
-pub fn entry_sp_ok(sp: u64) -> bool {
-    sp.is_multiple_of(16)
-}
-
 global_asm!(
     ".text",
     ".globl entry_probe",

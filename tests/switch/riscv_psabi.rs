@@ -4,11 +4,6 @@
 
 use core::arch::global_asm;
 
-/// psABI "Integer Calling Convention": sp is 16-byte aligned on entry.
-pub fn entry_sp_ok(sp: u64) -> bool {
-    sp.is_multiple_of(16)
-}
-
 global_asm!(
     ".text",
     ".globl entry_probe",

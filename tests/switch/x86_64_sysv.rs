@@ -4,12 +4,6 @@
 
 use core::arch::global_asm;
 
-/// Alignment the psABI promises at a function's first instruction:
-/// `(rsp + 8) % 16 == 0` (§3.2.2).
-pub fn entry_sp_ok(sp: u64) -> bool {
-    (sp + 8).is_multiple_of(16)
-}
-
 global_asm!(
     ".text",
     ".globl entry_probe",

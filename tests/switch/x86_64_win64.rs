@@ -4,11 +4,6 @@
 
 use core::arch::global_asm;
 
-/// Alignment at a function's first instruction: `(rsp + 8) % 16 == 0`.
-pub fn entry_sp_ok(sp: u64) -> bool {
-    (sp + 8).is_multiple_of(16)
-}
-
 global_asm!(
     ".text",
     ".globl entry_probe",

@@ -13,7 +13,8 @@
 //! `input` is a register the switch failed to preserve.
 //!
 //! Each ABI module provides the same items: `Regs`, `NAMES`, `MASKS`,
-//! `FP_CONTROL`, `MAIN`, `COROUTINE`, and the assembly of `canary_call`.
+//! `FP_CONTROL`, `MAIN`, `COROUTINE`, `entry_sp_ok`, and the assembly of
+//! `canary_call` and `sp_at_entry`.
 #![allow(dead_code)]
 
 use core::ffi::c_void;
@@ -40,6 +41,10 @@ pub use arch::*;
 pub type Callee = unsafe extern "C" fn(*mut c_void, *mut c_void);
 
 extern "C" {
+    /// The caller's stack pointer as a function finds it at its first
+    /// instruction (check it with `entry_sp_ok`).
+    pub fn sp_at_entry() -> u64;
+
     /// See the module docs. `input` and `output` point at one `Regs` each.
     pub fn canary_call(
         f: Callee,
