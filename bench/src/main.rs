@@ -14,8 +14,8 @@
 //!
 //! Options (for quick checks; `scripts/bench.sh` passes its arguments on):
 //! `--reps N`, `--round-trips N` (per repetition; glibc runs a tenth),
-//! `--no-callgrind`, `--no-scale` (skips the 1,000,000-context run and its
-//! ~4 GiB). Child mode for callgrind: `--only KEY --scenario clean|mixed
+//! `--no-callgrind`, `--no-scale`, `--scale-max N` (only the scale runs with
+//! at most N contexts; the 1,000,000-context run needs ~4 GiB). Child mode for callgrind: `--only KEY --scenario clean|mixed
 //! --round-trips N`.
 
 mod fp;
@@ -268,8 +268,12 @@ fn main() {
 
     // 3. scale
     let mut scaled = Vec::new();
-    let scale_counts: &[usize] = if flag("--no-scale") { &[] } else { SCALE };
-    for &k in scale_counts {
+    let scale_max = if flag("--no-scale") {
+        0
+    } else {
+        number("--scale-max", u64::MAX)
+    };
+    for &k in SCALE.iter().filter(|&&k| k as u64 <= scale_max) {
         let r = scale::run(k, 4_000_000);
         println!(
             "{k:>9} contexts: {:.2} ns/switch ({:.2} with prefetch hints), {:.0} B resident per context, peak RSS {:.0} MiB",

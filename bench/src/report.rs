@@ -320,7 +320,7 @@ pub fn write(
             verdict(million.ns_per_switch / two.ns_per_switch <= 3.0)
         )?;
     } else {
-        writeln!(md, "| 1,000,000 live contexts fit, round robin ≤ 3× the 2-context ns/switch | not run (`--no-scale`) | not measured |")?;
+        writeln!(md, "| 1,000,000 live contexts fit, round robin ≤ 3× the 2-context ns/switch | not run (`--no-scale` or `--scale-max`) | not measured |")?;
     }
     writeln!(
         md,
@@ -355,6 +355,13 @@ pub fn write(
             )?;
         }
         writeln!(md, "\n![ns per switch against live contexts](scale.png)\n")?;
+        if scaled.iter().all(|s| s.contexts != 1_000_000) {
+            writeln!(
+                md,
+                "Only up to {} contexts in this run (`--scale-max`).\n",
+                scaled.last().map_or(0, |s| s.contexts)
+            )?;
+        }
     }
     writeln!(md, "## Reading the results\n")?;
     notes(&mut md, m, &config.ldmxcsr)?;
