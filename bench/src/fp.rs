@@ -100,15 +100,22 @@ pub fn partner_before_switch<const MIXED: bool>() {
     }
 }
 
-/// What `ldmxcsr` costs on this CPU, the fact the mixed scenario hinges on.
-pub struct LdmxcsrCost {
+/// What MXCSR accesses cost on this CPU: the facts the FP scenarios and the
+/// FP-control rows hinge on.
+pub struct FpCost {
     /// ns per `ldmxcsr` loading the value already in MXCSR.
-    pub unchanged: f64,
+    pub ldmxcsr_unchanged: f64,
     /// ns per `ldmxcsr` loading a value that differs in PE only (alternating
     /// [`CLEAN`] and [`WITH_PE`], as a whole-MXCSR switch in the mixed
     /// scenario does).
-    pub status_change: f64,
-    pub pairs: u64,
+    pub ldmxcsr_status_change: f64,
+    /// ns per `stmxcsr` (back to back, throughput).
+    pub stmxcsr: f64,
+    /// ns per `stmxcsr` followed by a load of the 4 bytes it stored, as a
+    /// switch that compares the stored value does.
+    pub stmxcsr_read_back: f64,
+    /// Operations (pairs for ldmxcsr) per run.
+    pub n: u64,
     pub reps: usize,
 }
 
@@ -125,21 +132,46 @@ fn ldmxcsr_ns(a: u32, b: u32, pairs: u64) -> f64 {
     elapsed.as_nanos() as f64 / (2 * pairs) as f64
 }
 
-/// Medians of `reps` interleaved runs of both kinds.
-pub fn ldmxcsr_cost(pairs: u64, reps: usize) -> LdmxcsrCost {
-    let (mut same, mut change) = (Vec::new(), Vec::new());
-    for _ in 0..reps {
-        same.push(ldmxcsr_ns(CLEAN, CLEAN, pairs));
-        change.push(ldmxcsr_ns(CLEAN, WITH_PE, pairs));
+/// ns per `stmxcsr`, with or without loading what it stored right after.
+fn stmxcsr_ns<const READ_BACK: bool>(n: u64) -> f64 {
+    let mut slot = 0u32;
+    let mut acc = 0u32;
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        let p: *mut u32 = &mut slot;
+        // SAFETY: stores 4 bytes into `slot` (and reads them back).
+        unsafe {
+            if READ_BACK {
+                core::arch::asm!("stmxcsr [{p}]", "add {acc:e}, dword ptr [{p}]", p = in(reg) p, acc = inout(reg) acc, options(nostack));
+            } else {
+                core::arch::asm!("stmxcsr [{p}]", p = in(reg) p, options(nostack));
+            }
+        }
     }
-    let median = |mut v: Vec<f64>| {
+    let elapsed = start.elapsed();
+    std::hint::black_box(acc);
+    elapsed.as_nanos() as f64 / n as f64
+}
+
+/// Medians of `reps` interleaved runs of each kind.
+pub fn fp_cost(n: u64, reps: usize) -> FpCost {
+    let mut v: [Vec<f64>; 4] = Default::default();
+    for _ in 0..reps {
+        v[0].push(ldmxcsr_ns(CLEAN, CLEAN, n));
+        v[1].push(ldmxcsr_ns(CLEAN, WITH_PE, n));
+        v[2].push(stmxcsr_ns::<false>(n));
+        v[3].push(stmxcsr_ns::<true>(n));
+    }
+    let [a, b, c, d] = v.map(|mut v| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
-    };
-    LdmxcsrCost {
-        unchanged: median(same),
-        status_change: median(change),
-        pairs,
+    });
+    FpCost {
+        ldmxcsr_unchanged: a,
+        ldmxcsr_status_change: b,
+        stmxcsr: c,
+        stmxcsr_read_back: d,
+        n,
         reps,
     }
 }

@@ -73,7 +73,7 @@ pub struct Measured {
 pub struct Config {
     pub reps: usize,
     pub round_trips: u64,
-    pub ldmxcsr: fp::LdmxcsrCost,
+    pub fp_cost: fp::FpCost,
 }
 
 fn pin_to_last_cpu() -> Option<usize> {
@@ -185,16 +185,20 @@ fn main() {
         cpu.map_or("(failed)".into(), |c| c.to_string())
     );
 
-    // 0. the cost of ldmxcsr itself, which decides what the mixed scenario shows
-    let ldmxcsr = fp::ldmxcsr_cost(round_trips, reps.max(3));
+    // 0. what MXCSR accesses cost here: decides what the scenarios can show
+    let fp_cost = fp::fp_cost(round_trips, reps.max(3));
     println!(
-        "ldmxcsr: {:.2} ns loading the same value, {:.2} ns loading one that differs in PE",
-        ldmxcsr.unchanged, ldmxcsr.status_change
+        "ldmxcsr: {:.2} ns loading the same value, {:.2} ns loading one that differs in PE; \
+         stmxcsr: {:.2} ns, {:.2} ns with a read-back",
+        fp_cost.ldmxcsr_unchanged,
+        fp_cost.ldmxcsr_status_change,
+        fp_cost.stmxcsr,
+        fp_cost.stmxcsr_read_back
     );
     let config = Config {
         reps,
         round_trips,
-        ldmxcsr,
+        fp_cost,
     };
 
     // 1. ping-pong, interleaved across implementations and scenarios

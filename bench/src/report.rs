@@ -8,7 +8,7 @@ use std::process::Command;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::fp::{LdmxcsrCost, Scenario, CLEAN, WITH_PE};
+use crate::fp::{FpCost, Scenario, CLEAN, WITH_PE};
 use crate::scale::{ScaleResult, STACK_SIZE};
 use crate::{Config, Measured};
 
@@ -181,14 +181,17 @@ pub fn write(
     )?;
     writeln!(
         md,
-        "`ldmxcsr` on this CPU: {:.2} ns loading the value already there, {:.2} ns loading a value that \
-         differs in PE only (back-to-back pairs alternating {CLEAN:#06x} and {WITH_PE:#06x}; median of {} \
-         runs of {} pairs). The second is what a switch that restores the whole MXCSR pays in the mixed \
-         scenario.\n",
-        config.ldmxcsr.unchanged,
-        config.ldmxcsr.status_change,
-        config.ldmxcsr.reps,
-        config.ldmxcsr.pairs,
+        "MXCSR access on this CPU (medians of {} runs of {} back-to-back operations): `ldmxcsr` {:.2} ns \
+         loading the value already there, {:.2} ns loading a value that differs in PE only (alternating \
+         {CLEAN:#06x} and {WITH_PE:#06x}: what a switch that restores the whole MXCSR pays in the mixed \
+         scenario); `stmxcsr` {:.2} ns, {:.2} ns when followed by a load of what it stored (what a switch \
+         that compares the stored value pays).\n",
+        config.fp_cost.reps,
+        config.fp_cost.n,
+        config.fp_cost.ldmxcsr_unchanged,
+        config.fp_cost.ldmxcsr_status_change,
+        config.fp_cost.stmxcsr,
+        config.fp_cost.stmxcsr_read_back,
     )?;
     writeln!(md, "## Method\n")?;
     writeln!(
@@ -364,7 +367,7 @@ pub fn write(
         }
     }
     writeln!(md, "## Reading the results\n")?;
-    notes(&mut md, m, &config.ldmxcsr)?;
+    notes(&mut md, m, &config.fp_cost)?;
     writeln!(
         md,
         "\n## Anchors recorded in issue 9 (ns per switch, Intel Xeon Ice Lake-class KVM guest, one pinned run)\n"
@@ -393,7 +396,7 @@ pub fn write(
 
 /// What the numbers show, computed from this run's rows so that the text
 /// never disagrees with the tables.
-fn notes(md: &mut String, m: &[Measured], ldmxcsr: &LdmxcsrCost) -> std::fmt::Result {
+fn notes(md: &mut String, m: &[Measured], cost: &FpCost) -> std::fmt::Result {
     use Scenario::{Clean, Mixed};
     let delta = |key| find(m, key, Mixed).ns.median - find(m, key, Clean).ns.median;
     let ins = |key, s| find(m, key, s).instructions.as_ref().ok().copied();
@@ -413,11 +416,11 @@ fn notes(md: &mut String, m: &[Measured], ldmxcsr: &LdmxcsrCost) -> std::fmt::Re
         delta("cem-c"),
         delta("cem-coroutine"),
         delta("corosensei-scoped"),
-        if ldmxcsr.status_change - ldmxcsr.unchanged > 5.0 {
+        if cost.ldmxcsr_status_change - cost.ldmxcsr_unchanged > 5.0 {
             format!(
                 "On this CPU an `ldmxcsr` that changes PE costs {:.2} ns against {:.2} ns for an unchanged \
                  value, which is what the whole-MXCSR switches pay twice per round trip.",
-                ldmxcsr.status_change, ldmxcsr.unchanged
+                cost.ldmxcsr_status_change, cost.ldmxcsr_unchanged
             )
         } else {
             format!(
@@ -425,7 +428,7 @@ fn notes(md: &mut String, m: &[Measured], ldmxcsr: &LdmxcsrCost) -> std::fmt::Re
                  against {:.2} ns), so the mixed scenario cannot separate the two designs here: the \
                  whole-MXCSR switches pay nothing extra, and the mixed 0.1× target (set on the Intel Xeon \
                  of issue 9, where such a load costs ~50 ns) is out of reach for any switch on this CPU.",
-                ldmxcsr.status_change, ldmxcsr.unchanged
+                cost.ldmxcsr_status_change, cost.ldmxcsr_unchanged
             )
         }
     )?;
@@ -459,10 +462,17 @@ fn notes(md: &mut String, m: &[Measured], ldmxcsr: &LdmxcsrCost) -> std::fmt::Re
         (Some(a), Some(b)) => writeln!(
             md,
             ", {:+.1} instructions: `stmxcsr` and `fnstcw` into the frame being left, the compare \
-             against the frame being resumed, and the per-coroutine flag check.",
-            a - b
+             against the frame being resumed, and the per-coroutine flag check. On this CPU `stmxcsr` \
+             alone costs {:.2} ns, {:.2} ns with the read-back.",
+            a - b,
+            cost.stmxcsr,
+            cost.stmxcsr_read_back
         )?,
-        _ => writeln!(md, ".")?,
+        _ => writeln!(
+            md,
+            ". On this CPU `stmxcsr` alone costs {:.2} ns, {:.2} ns with the read-back.",
+            cost.stmxcsr, cost.stmxcsr_read_back
+        )?,
     }
     if let (Some(a), Some(b)) = (
         ins("cem-coroutine-shared-fp", Clean),
