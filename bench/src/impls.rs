@@ -1,12 +1,20 @@
-//! One ping-pong per implementation: the main side switches to a partner
-//! context and the partner switches straight back, `round_trips` times
+//! One ping-pong per implementation and scenario: the main side switches to a
+//! partner context and the partner switches straight back, `round_trips` times
 //! (2 switches per round trip). Every partner runs forever; the benchmark
 //! process exits without tearing them down.
+//!
+//! Every partner is generic over `const MIXED: bool` (the scenario, see
+//! `fp.rs`): it loads its MXCSR when it starts and, when `MIXED`, sets PE again
+//! before each of its switches. The main side's MXCSR is set by the harness.
 
 use std::ffi::c_void;
 use std::hint::black_box;
 
+use std::sync::atomic::{AtomicPtr, Ordering::Relaxed};
+
 use cem_ctx::{Context, Coroutine, CoroutineResult, Options, Yielder};
+
+use crate::fp::{partner_before_switch, partner_start, Scenario};
 
 /// Input that makes every coroutine partner return: ScopedCoroutine must
 /// complete before its scope ends (a suspended one would be unwound, which
@@ -25,49 +33,59 @@ pub struct Impl {
     pub key: &'static str,
     /// Name in tables and plots.
     pub name: &'static str,
-    pub make: fn() -> Box<dyn PingPong>,
+    pub make: fn(Scenario) -> Box<dyn PingPong>,
+}
+
+/// Instantiates `$f::<MIXED>` for the scenario (partners are generic over it).
+macro_rules! by_scenario {
+    ($s:expr, $f:ident $(, $arg:expr)*) => {
+        match $s {
+            Scenario::Clean => $f::<false>($($arg),*),
+            Scenario::Mixed => $f::<true>($($arg),*),
+        }
+    };
 }
 
 pub const ALL: &[Impl] = &[
     Impl {
         key: "cem-c",
         name: "cem_swapcontext (C ABI)",
-        make: cem_c,
+        make: |s| by_scenario!(s, cem_c),
     },
     Impl {
         key: "cem-coroutine",
         name: "cem-ctx Coroutine",
-        make: || cem_coroutine(true),
+        make: |s| by_scenario!(s, cem_coroutine, true),
     },
     Impl {
         key: "cem-coroutine-shared-fp",
         name: "cem-ctx Coroutine, fp_control: false",
-        make: || cem_coroutine(false),
+        make: |s| by_scenario!(s, cem_coroutine, false),
     },
     Impl {
         key: "boost",
         name: "Boost jump_fcontext",
-        make: boost,
+        make: |s| by_scenario!(s, boost),
     },
     Impl {
         key: "glibc",
         name: "glibc swapcontext",
-        make: glibc,
+        make: |s| by_scenario!(s, glibc),
     },
     Impl {
         key: "corosensei",
         name: "corosensei Coroutine",
-        make: corosensei_coroutine,
+        make: |s| by_scenario!(s, corosensei_coroutine),
     },
     Impl {
         key: "corosensei-scoped",
         name: "corosensei ScopedCoroutine",
-        make: corosensei_scoped,
+        make: |s| by_scenario!(s, corosensei_scoped),
     },
     Impl {
         key: "context-rs",
         name: "context-rs",
-        make: context_rs,
+        make: |s| by_scenario!(s, context_rs),
     },
 ];
 
@@ -84,9 +102,11 @@ struct CemPair {
     co: Context,
 }
 
-extern "C" fn cem_partner(arg: *mut c_void) {
+extern "C" fn cem_partner<const MIXED: bool>(arg: *mut c_void) {
     let pair = arg as *mut CemPair;
+    partner_start::<MIXED>();
     loop {
+        partner_before_switch::<MIXED>();
         // SAFETY: the pair outlives the process; one side runs at a time.
         unsafe { cem_ctx::swap_context(&mut (*pair).co, &(*pair).main) };
     }
@@ -101,7 +121,7 @@ impl PingPong for Box<CemPair> {
     }
 }
 
-fn cem_c() -> Box<dyn PingPong> {
+fn cem_c<const MIXED: bool>() -> Box<dyn PingPong> {
     let mut pair = Box::new(CemPair {
         main: Context::default(),
         co: Context::default(),
@@ -114,7 +134,7 @@ fn cem_c() -> Box<dyn PingPong> {
             &mut (*p).co,
             stack.as_mut_ptr().cast(),
             STACK,
-            Some(cem_partner),
+            Some(cem_partner::<MIXED>),
             p.cast(),
             None,
         )
@@ -135,12 +155,14 @@ impl PingPong for Pinger {
     }
 }
 
-fn cem_coroutine(fp_control: bool) -> Box<dyn PingPong> {
+fn cem_coroutine<const MIXED: bool>(fp_control: bool) -> Box<dyn PingPong> {
     let co: Pinger = Coroutine::with_options(
         leaked_stack(),
         Options { fp_control },
         |mut v: u64, y: &Yielder<u64, u64>| {
+            partner_start::<MIXED>();
             while v != STOP {
+                partner_before_switch::<MIXED>();
                 v = y.suspend(v);
             }
         },
@@ -166,8 +188,10 @@ extern "C" {
     fn cem_bench_boost_jump_fcontext(to: *mut c_void, vp: *mut c_void) -> Transfer;
 }
 
-extern "C" fn boost_partner(mut t: Transfer) -> ! {
+extern "C" fn boost_partner<const MIXED: bool>(mut t: Transfer) -> ! {
+    partner_start::<MIXED>();
     loop {
+        partner_before_switch::<MIXED>();
         // SAFETY: t.fctx is the suspended main side.
         t = unsafe { cem_bench_boost_jump_fcontext(t.fctx, t.data) };
     }
@@ -185,12 +209,12 @@ impl PingPong for Boost {
     }
 }
 
-fn boost() -> Box<dyn PingPong> {
+fn boost<const MIXED: bool>() -> Box<dyn PingPong> {
     let stack = leaked_stack();
     // make_fcontext takes the top (high end) of the stack.
     // SAFETY: a leaked, 64 KiB stack.
     let top = unsafe { stack.as_mut_ptr().add(STACK) };
-    let ctx = unsafe { cem_bench_boost_make_fcontext(top.cast(), STACK, boost_partner) };
+    let ctx = unsafe { cem_bench_boost_make_fcontext(top.cast(), STACK, boost_partner::<MIXED>) };
     Box::new(Boost(ctx))
 }
 
@@ -201,15 +225,20 @@ struct GlibcPair {
     co: libc::ucontext_t,
 }
 
-static mut GLIBC_PAIR: *mut GlibcPair = std::ptr::null_mut();
+/// makecontext passes only `int` arguments: each scenario's partner finds its
+/// pair here.
+static GLIBC_PAIRS: [AtomicPtr<GlibcPair>; 2] = [
+    AtomicPtr::new(std::ptr::null_mut()),
+    AtomicPtr::new(std::ptr::null_mut()),
+];
 
-extern "C" fn glibc_partner() {
+extern "C" fn glibc_partner<const MIXED: bool>() {
+    let p = GLIBC_PAIRS[MIXED as usize].load(Relaxed);
+    partner_start::<MIXED>();
     loop {
-        // SAFETY: GLIBC_PAIR is set before the first switch and never freed.
-        unsafe {
-            let p = GLIBC_PAIR;
-            libc::swapcontext(&mut (*p).co, &(*p).main);
-        }
+        partner_before_switch::<MIXED>();
+        // SAFETY: the pair is set before the first switch and never freed.
+        unsafe { libc::swapcontext(&mut (*p).co, &(*p).main) };
     }
 }
 
@@ -224,18 +253,18 @@ impl PingPong for Glibc {
     }
 }
 
-fn glibc() -> Box<dyn PingPong> {
+fn glibc<const MIXED: bool>() -> Box<dyn PingPong> {
     // SAFETY: zeroed ucontext_t is a valid input to getcontext.
     let pair = Box::into_raw(Box::new(unsafe { std::mem::zeroed::<GlibcPair>() }));
     let stack = leaked_stack();
     // SAFETY: standard getcontext/makecontext set-up on a leaked stack.
     unsafe {
-        GLIBC_PAIR = pair;
+        GLIBC_PAIRS[MIXED as usize].store(pair, Relaxed);
         libc::getcontext(&mut (*pair).co);
         (*pair).co.uc_stack.ss_sp = stack.as_mut_ptr().cast();
         (*pair).co.uc_stack.ss_size = STACK;
         (*pair).co.uc_link = std::ptr::null_mut();
-        libc::makecontext(&mut (*pair).co, glibc_partner, 0);
+        libc::makecontext(&mut (*pair).co, glibc_partner::<MIXED>, 0);
     }
     Box::new(Glibc(pair))
 }
@@ -252,10 +281,12 @@ impl PingPong for corosensei::Coroutine<u64, u64, ()> {
     }
 }
 
-fn corosensei_coroutine() -> Box<dyn PingPong> {
+fn corosensei_coroutine<const MIXED: bool>() -> Box<dyn PingPong> {
     Box::new(corosensei::Coroutine::new(
         |y: &corosensei::Yielder<u64, u64>, mut v: u64| {
+            partner_start::<MIXED>();
             while v != STOP {
+                partner_before_switch::<MIXED>();
                 v = y.suspend(v);
             }
         },
@@ -266,13 +297,15 @@ fn corosensei_coroutine() -> Box<dyn PingPong> {
 /// run builds one and resumes it `round_trips` times in its scope. Creating
 /// it (and unwinding it at the end of the scope) is outside the loop and
 /// negligible against a million round trips.
-struct CorosenseiScoped;
+struct CorosenseiScoped<const MIXED: bool>;
 
-impl PingPong for CorosenseiScoped {
+impl<const MIXED: bool> PingPong for CorosenseiScoped<MIXED> {
     fn run(&mut self, round_trips: u64) {
         let co =
             corosensei::ScopedCoroutine::new(|y: &corosensei::Yielder<u64, u64>, mut v: u64| {
+                partner_start::<MIXED>();
                 while v != STOP {
+                    partner_before_switch::<MIXED>();
                     v = y.suspend(v);
                 }
             });
@@ -287,14 +320,16 @@ impl PingPong for CorosenseiScoped {
     }
 }
 
-fn corosensei_scoped() -> Box<dyn PingPong> {
-    Box::new(CorosenseiScoped)
+fn corosensei_scoped<const MIXED: bool>() -> Box<dyn PingPong> {
+    Box::new(CorosenseiScoped::<MIXED>)
 }
 
 // ---------------------------------------------------------- context-rs
 
-extern "C" fn context_rs_partner(mut t: context::context::Transfer) -> ! {
+extern "C" fn context_rs_partner<const MIXED: bool>(mut t: context::context::Transfer) -> ! {
+    partner_start::<MIXED>();
     loop {
+        partner_before_switch::<MIXED>();
         // SAFETY: t.context is the suspended main side.
         t = unsafe { t.context.resume(t.data) };
     }
@@ -313,11 +348,11 @@ impl PingPong for ContextRs {
     }
 }
 
-fn context_rs() -> Box<dyn PingPong> {
+fn context_rs<const MIXED: bool>() -> Box<dyn PingPong> {
     let stack: &'static context::stack::ProtectedFixedSizeStack = Box::leak(Box::new(
         context::stack::ProtectedFixedSizeStack::new(STACK).expect("stack"),
     ));
     // SAFETY: the stack is leaked, so it outlives the context.
-    let ctx = unsafe { context::context::Context::new(stack, context_rs_partner) };
+    let ctx = unsafe { context::context::Context::new(stack, context_rs_partner::<MIXED>) };
     Box::new(ContextRs(Some(ctx)))
 }
