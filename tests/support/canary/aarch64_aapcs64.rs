@@ -124,18 +124,3 @@ pub const COROUTINE: Regs = [
     0xfff8_dead_beef_0014,
     0xfff8_dead_beef_0015,
 ];
-
-/// AAPCS64 §6.4.5.1: sp is 16-byte aligned at every public interface.
-pub fn entry_sp_ok(sp: u64) -> bool {
-    sp.is_multiple_of(16)
-}
-
-// `sp_at_entry()`: the stack pointer at its first instruction.
-global_asm!(
-    ".text",
-    ".globl sp_at_entry",
-    ".p2align 4",
-    "sp_at_entry:",
-    "mov x0, sp",
-    "ret"
-);

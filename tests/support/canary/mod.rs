@@ -13,8 +13,9 @@
 //! `input` is a register the switch failed to preserve.
 //!
 //! Each ABI module provides the same items: `Regs`, `NAMES`, `MASKS`,
-//! `FP_CONTROL`, `MAIN`, `COROUTINE`, `entry_sp_ok`, and the assembly of
-//! `canary_call` and `sp_at_entry`.
+//! `FP_CONTROL`, `MAIN`, `COROUTINE`, and the assembly of `canary_call`.
+//! `sp_at_entry` and `entry_sp_ok`, which differ by architecture only, are
+//! here.
 #![allow(dead_code)]
 
 use core::ffi::c_void;
@@ -35,6 +36,49 @@ mod arch;
 mod arch;
 
 pub use arch::*;
+
+/// The instruction that puts sp into the return register.
+#[cfg(target_arch = "x86_64")]
+macro_rules! sp_to_return_register {
+    () => {
+        "mov rax, rsp"
+    };
+}
+#[cfg(target_arch = "aarch64")]
+macro_rules! sp_to_return_register {
+    () => {
+        "mov x0, sp"
+    };
+}
+#[cfg(target_arch = "riscv64")]
+macro_rules! sp_to_return_register {
+    () => {
+        "mv a0, sp"
+    };
+}
+
+// `sp_at_entry()`: the stack pointer at its first instruction.
+core::arch::global_asm!(
+    ".text",
+    ".globl sp_at_entry",
+    ".p2align 4",
+    "sp_at_entry:",
+    sp_to_return_register!(),
+    "ret"
+);
+
+/// Whether `sp`, as a function finds it at its first instruction, has the
+/// ABI's alignment: on x86-64 (psABI §3.2.2, and the Microsoft convention) rsp
+/// is 16-byte aligned before the `call`, so `(rsp + 8) % 16 == 0`; AArch64
+/// (AAPCS64 §6.4.5.1) and RISC-V (psABI "Integer Calling Convention") keep
+/// sp 16-byte aligned at every call.
+pub fn entry_sp_ok(sp: u64) -> bool {
+    if cfg!(target_arch = "x86_64") {
+        (sp + 8).is_multiple_of(16)
+    } else {
+        sp.is_multiple_of(16)
+    }
+}
 
 /// What `canary_call` calls: two pointer arguments in the first two argument
 /// registers of the C convention.

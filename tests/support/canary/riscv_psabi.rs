@@ -199,18 +199,3 @@ pub const COROUTINE: Regs = [
     0xfff8_dead_beef_0010,
     0xfff8_dead_beef_0011,
 ];
-
-/// psABI "Integer Calling Convention": sp is 16-byte aligned on entry.
-pub fn entry_sp_ok(sp: u64) -> bool {
-    sp.is_multiple_of(16)
-}
-
-// `sp_at_entry()`: the stack pointer at its first instruction.
-global_asm!(
-    ".text",
-    ".globl sp_at_entry",
-    ".p2align 4",
-    "sp_at_entry:",
-    "mv a0, sp",
-    "ret"
-);

@@ -104,18 +104,3 @@ pub const COROUTINE: Regs = [
     0x3f80,
     0x027f,
 ];
-
-/// psABI §3.2.2: `(rsp + 8) % 16 == 0` at a function's first instruction.
-pub fn entry_sp_ok(sp: u64) -> bool {
-    (sp + 8).is_multiple_of(16)
-}
-
-// `sp_at_entry()`: the stack pointer at its first instruction.
-global_asm!(
-    ".text",
-    ".globl sp_at_entry",
-    ".p2align 4",
-    "sp_at_entry:",
-    "mov rax, rsp",
-    "ret"
-);

@@ -265,18 +265,3 @@ pub fn teb_stack() -> [u64; 5] {
     }
     [base, limit, dealloc, list, u64::from(guaranteed)]
 }
-
-/// Microsoft x64: rsp is 16-byte aligned before a `call`, so `(rsp + 8) % 16 == 0` at a function's first instruction.
-pub fn entry_sp_ok(sp: u64) -> bool {
-    (sp + 8).is_multiple_of(16)
-}
-
-// `sp_at_entry()`: the stack pointer at its first instruction.
-global_asm!(
-    ".text",
-    ".globl sp_at_entry",
-    ".p2align 4",
-    "sp_at_entry:",
-    "mov rax, rsp",
-    "ret"
-);
