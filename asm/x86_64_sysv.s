@@ -24,15 +24,9 @@
 // The resume address is not a field: it is the return address that the call into
 // cem_swapcontext pushed, so the layout stays exactly Cem's.
 //
-// Fast-path frame (Rust `CoroutineFrame`, 32 bytes) that a suspended side of a
-// Rust Coroutine leaves at its saved sp:
-//
-//   FRAME_MXCSR      0     4  MXCSR
-//   FRAME_FCW        4     2  x87 control word (2 bytes unused after it)
-//   FRAME_RBX        8     8  rbx
-//   FRAME_RBP       16     8  rbp
-//   FRAME_RESUME    24     8  where it continues: last, where a call pushes it
-//   FRAME_SIZE      32
+// The Rust Coroutine fast path is inline asm (asm/x86_64_sysv_resume.s and
+// asm/x86_64_sysv_suspend.s, with the CoroutineFrame and ParentFrame layout
+// tables); only its start trampoline is here, at the end of this file.
 
     GNU_PROPERTY 0xc0000002, 0x1     // GNU_PROPERTY_X86_FEATURE_1_AND: IBT
 
@@ -127,86 +121,63 @@ FUNC_BEGIN cem_context_trap
 FUNC_END cem_context_trap
 
 // ---------------------------------------------------------------------------
-// Asymmetric fast path for the Rust Coroutine type (src/coroutine.rs).
+// Start trampoline of a Rust Coroutine (src/coroutine.rs). The fast path
+// itself is inline asm at its call sites: asm/x86_64_sysv_resume.s and
+// asm/x86_64_sysv_suspend.s (frame layouts there). A fresh coroutine's
+// CoroutineFrame resumes here instead of at a suspend site's landing, with
+// the landing's registers: rdx = link block, rcx = the initial frame (rbx
+// slot: the data block, whose first word is the entry function), rdi = the
+// first resume value, rsp = the parent's stack below its PARENT_RESUME.
 //
-// Resume is a `call` and suspend ends in the matching `ret`, so the CPU's
-// return-stack buffer stays balanced: per round trip there is one call, one
-// predicted ret and one indirect jmp (predicted by the BTB). Only rbx, rbp and
-// the FP control state are saved here; the inline asm at both call sites
-// declares every other register clobbered, so the compiler saves just the
-// callee-saved registers that are live there.
-//
-// A suspended side leaves a CoroutineFrame (table above) at its saved sp. The
-// link block (Rust `CoroutineLink`, on the coroutine stack) holds the parent's
-// sp (LINK_PARENT_SP) while the coroutine runs, the coroutine's sp
-// (LINK_COROUTINE_SP) while it is suspended, and a byte (LINK_FP_CONTROL) that
-// is nonzero when this coroutine keeps its own MXCSR/x87 control word (the
-// default). When it is zero (opt-in) both sides skip the FP control switch,
-// which costs about half of a round trip on this project's AMD machine, and
-// share one FP control state as ordinary calls do.
-
-// In: rdi = value for the coroutine, rdx = link block. Entered by `call`, which
-// pushed the parent frame's FRAME_RESUME. Returns (through
-// cem_ctx_x86_64_sysv_suspend) with rdi = the value passed to suspend.
-FUNC_BEGIN cem_ctx_x86_64_sysv_resume
-FUNC_HIDDEN cem_ctx_x86_64_sysv_resume
-    .cfi_startproc
-    // No endbr64: reached only by a direct call from the resume site.
-    subq    $FRAME_RESUME, %rsp
-    .cfi_adjust_cfa_offset FRAME_RESUME
-    COROUTINE_FP_SAVE %rdx, %rsp
-    movq    %rbx, FRAME_RBX(%rsp)
-    movq    %rbp, FRAME_RBP(%rsp)
-    movq    LINK_COROUTINE_SP(%rdx), %rsi
-    movq    %rsp, LINK_PARENT_SP(%rdx)
-    movq    FRAME_RBX(%rsi), %rbx
-    movq    FRAME_RBP(%rsi), %rbp
-    movq    FRAME_RESUME(%rsi), %rcx
-    COROUTINE_FP_LOAD %rdx, %rsp, %rsi, %r8d, %r9d, %r10d
-    leaq    FRAME_SIZE(%rsi), %rsp
-    // Not ret: the RSB top is our caller's return address, which suspend's
-    // ret will consume.
-    notrack jmpq *%rcx
-    .cfi_endproc
-FUNC_END cem_ctx_x86_64_sysv_resume
-
-// In: rax = where the coroutine continues, rdi = value for the parent,
-// rdx = link block. Entered by `jmp` from the suspend site, so that the only
-// return address on the RSB is the parent's resume call, which the ret below
-// consumes.
-FUNC_BEGIN cem_ctx_x86_64_sysv_suspend
-FUNC_HIDDEN cem_ctx_x86_64_sysv_suspend
-    .cfi_startproc
-    // Entered by jmp: this frame has no caller an unwinder could find.
-    .cfi_undefined %rip
-    // No endbr64: reached only by a direct jmp from the suspend site.
-    subq    $FRAME_SIZE, %rsp
-    COROUTINE_FP_SAVE %rdx, %rsp
-    movq    %rax, FRAME_RESUME(%rsp)
-    movq    %rbx, FRAME_RBX(%rsp)
-    movq    %rbp, FRAME_RBP(%rsp)
-    movq    %rsp, LINK_COROUTINE_SP(%rdx)
-    movq    LINK_PARENT_SP(%rdx), %rsi
-    movq    FRAME_RBX(%rsi), %rbx
-    movq    FRAME_RBP(%rsi), %rbp
-    COROUTINE_FP_LOAD %rdx, %rsp, %rsi, %r8d, %r9d, %r10d
-    // The parent's FRAME_RESUME is the return address of its resume call.
-    leaq    FRAME_RESUME(%rsi), %rsp
-    retq
-    .cfi_endproc
-FUNC_END cem_ctx_x86_64_sysv_suspend
-
-// First code of a Rust coroutine: its initial CoroutineFrame "continues" here
-// with rbx = the coroutine's data block (whose first word is its entry
-// function), rbp = 0, rdi = the first resume value, rsp 16-byte aligned.
+// This frame stays at the root of the coroutine stack for the coroutine's
+// whole life, and its CFI continues every unwind and backtrace from inside
+// the coroutine into whoever resumed it last: rbp holds the address of the
+// link block's LINK_PARENT_SP, which the landing updates on every resume to
+// the parent's ParentFrame P, so
+//   CFA = *rbp + PARENT_SIZE (the parent's rsp before its resume block),
+//   return address, rbx and rbp at their ParentFrame slots.
+// The same two words make a frame record for frame-pointer walks (perf
+// --call-graph=fp): [rbp] = P, where P holds the parent's rbp and its resume
+// address. (The C API's cem_makecontext root stays a clean stop.)
 FUNC_BEGIN cem_ctx_x86_64_sysv_coroutine_start
 FUNC_HIDDEN cem_ctx_x86_64_sysv_coroutine_start
     .cfi_startproc
-    .cfi_undefined %rip
+    // A signal frame to debuggers: gdb refuses a caller frame whose CFA is
+    // below its callee's (a parent stack at a lower address than the
+    // coroutine stack) except across a signal frame, which may switch stacks
+    // (sigaltstack). The cost: unwinders look up the parent's return address
+    // itself rather than the byte before it, which is why resume sites never
+    // end with their call.
+    .cfi_signal_frame
     endbr64
+    pushq   %rbp
+    movq    %rsp, LINK_PARENT_SP(%rdx)
+.if CEM_FP_STATE
+    cmpb    $0, LINK_FP_CONTROL(%rdx)
+    je      3f
+    FP_CONTROL_LOAD PARENT_MXCSR(%rsp), PARENT_FCW(%rsp), FRAME_MXCSR(%rcx), FRAME_FCW(%rcx), FRAME_MXCSR(%rcx), %r8d, %r9d, %r10d
+3:
+.endif
+    movq    FRAME_RBX(%rcx), %rbx
+    leaq    FRAME_SIZE(%rcx), %rsp
+    leaq    LINK_PARENT_SP(%rdx), %rbp
+    // DW_CFA_def_cfa_expression, 5 bytes: DW_OP_breg6 (rbp) 0, DW_OP_deref,
+    // DW_OP_plus_uconst PARENT_SIZE (one ULEB128 byte: asserted < 128 in Rust).
+    .cfi_escape 0x0f, 5, 0x76, 0x00, 0x06, 0x23, PARENT_SIZE
+    .cfi_offset %rbx, PARENT_RBX - PARENT_SIZE
+    .cfi_offset %rip, PARENT_RESUME - PARENT_SIZE
+    .cfi_offset %rbp, PARENT_RBP - PARENT_SIZE
+    // entry(value, data) never returns: it ends with a final suspend. It is
+    // entered by jmp with a pushed return address rather than by call, so
+    // that the return-stack buffer holds only the parent's resume call, which
+    // the coroutine's first suspend (a ret) consumes. The pushed address is
+    // for unwinders and keeps the psABI entry alignment.
     movq    %rbx, %rsi
-    // entry(value, data) never returns: it ends with a final suspend.
-    callq   *(%rbx)
+    leaq    2f(%rip), %rax
+    pushq   %rax
+    jmpq    *(%rbx)
+2:
+    // Never reached; keeps the return address above inside this function.
     ud2
     .cfi_endproc
 FUNC_END cem_ctx_x86_64_sysv_coroutine_start

@@ -37,7 +37,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 ABIS = {
     "x86_64_sysv": {
-        "asm": ["asm/x86_64_sysv.s", "asm/x86_64_common.s"],
+        "asm": ["asm/x86_64_sysv.s", "asm/x86_64_common.s", "asm/x86_64_sysv_resume.s",
+                "asm/x86_64_sysv_suspend.s"],
         "rust": "src/arch/x86_64_sysv.rs",
         "cargo": [],
     },
@@ -90,9 +91,16 @@ INIT_MUTANTS = {
 
 X86_SAVED = r"%(rbx|rbp|rdi|rsi|r1[2-5]|rsp|rax|rcx|xmm(?:[6-9]|1[0-5]))"
 # A move between a register and a named context/frame/link slot, in either direction.
+# Names are plain in global_asm sources (CTX_RBX) and const operands in the
+# inline-asm templates of the fast path ({FRAME_RBX}).
+X86_SLOT = r"\{?(CTX|FRAME|LINK|PARENT)_\w+\}?\(%\w+\)"
 X86_SLOT_MOVE = re.compile(
-    r"^\s*(movq|movl|movups)\s+(" + X86_SAVED + r",\s*(CTX|FRAME|LINK)_\w+\(%\w+\)"
-    r"|(CTX|FRAME|LINK)_\w+\(%\w+\),\s*" + X86_SAVED + r")\s*$")
+    r"^\s*(movq|movl|movups)\s+(" + X86_SAVED + r",\s*" + X86_SLOT
+    + r"|" + X86_SLOT + r",\s*" + X86_SAVED + r")\s*$")
+# The inline fast path saves rbx and rbp with push and restores them with pop:
+# a lost save keeps the frame layout but leaves the slot stale, a lost restore
+# skips the slot.
+X86_PUSH_POP = re.compile(r"^(\s*)(pushq|popq)(\s+)%(rbx|rbp)\s*$")
 X86_FP_LINE = re.compile(r"^\s*(stmxcsr|fnstcw|ldmxcsr|fldcw)\s")
 # In FP_CONTROL_LOAD, after the skip branch: the merge of the incoming control
 # bits with the current status flags. (Before the branch, dropping part of the
@@ -100,7 +108,7 @@ X86_FP_LINE = re.compile(r"^\s*(stmxcsr|fnstcw|ldmxcsr|fldcw)\s")
 X86_SKIP = re.compile(r"^\s*jz\s")
 X86_FP_MERGE = re.compile(r"^\s*(andl|xorl)\s")
 # Stack pointer switches that are not plain slot moves.
-X86_SP_LINE = re.compile(r"^\s*leaq\s+FRAME_\w+\(%rsi\),\s*%rsp\s*$")
+X86_SP_LINE = re.compile(r"^\s*leaq\s+\{?FRAME_\w+\}?\(%r(si|cx)\),\s*%rsp\s*$")
 
 A64_PAIR = re.compile(r"^(\s*)(stp|ldp)(\s+)([xd]\d+|x29|x30),\s*([xd]\d+|x\d+),\s*\[(\w+),\s*#(\w+)\]\s*$")
 A64_SINGLE = re.compile(r"^\s*(str|ldr)\s+(x\d+|d\d+),\s*\[(\w+),\s*#(CTX|FRAME|LINK)_\w+\]\s*$")
@@ -158,9 +166,22 @@ def asm_mutants(path, text, macros):
     invocation is replaced by its expansion minus one instruction), so each
     switch family is checked on its own."""
     lines = text.split("\n")
-    where, in_macro = "?", False
+    where, in_macro = os.path.basename(path), False
+    # Inline-asm templates write the FP merge out (no macro): a merge line is
+    # one after a `jz` and before the next label.
+    after_jz = False
     for i, line in enumerate(lines):
         stripped = line.strip()
+        code0 = line.split("//")[0].strip()
+        if re.match(r"^\w+:$", code0):
+            after_jz = False
+        if X86_SKIP.match(code0):
+            after_jz = True
+            continue
+        if after_jz and X86_FP_MERGE.match(code0) and not in_macro:
+            yield (f"delete {path}:{i + 1} [{where}] {code0} (FP merge)",
+                   "\n".join(lines[:i] + lines[i + 1:]))
+            continue
         if MACRO.match(stripped):
             in_macro = True
         elif stripped == ".endm":
@@ -187,6 +208,13 @@ def asm_mutants(path, text, macros):
         if mutable(code):
             yield ("delete " + label, "\n".join(lines[:i] + lines[i + 1:]))
             continue
+        m = X86_PUSH_POP.match(code)
+        if m:
+            ind, op, sp, _reg = m.groups()
+            new = f"{ind}{'subq' if op == 'pushq' else 'addq'}{sp}$8, %rsp"
+            yield (f"replace {label} by `{new.strip()}`",
+                   "\n".join(lines[:i] + [new] + lines[i + 1:]))
+            continue
         m = A64_PAIR.match(code)
         if m:
             ind, op, sp, a, b, base, off = m.groups()
@@ -209,7 +237,9 @@ def clobber_mutants(path, text):
     Only the asm! blocks built for the tested target count: a block under
     `#[cfg(not(...))]` (no SSE, no FP registers) is the variant for targets
     this check does not run."""
-    start = text.find("macro_rules! coroutine_switch_asm")
+    start = text.find("macro_rules! coroutine_site_asm")
+    if start < 0:
+        start = text.find("macro_rules! coroutine_switch_asm")
     end = text.find("\n}\n", start)
     if start < 0 or end < 0:
         return

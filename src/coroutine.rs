@@ -369,6 +369,7 @@ impl<'f, I, Y, R, S: Stack> Coroutine<'f, I, Y, R, S> {
             let sp = native::init_coroutine(base, top, data, data);
             link.write(Link {
                 parent_sp: 0,
+                root_pc: native::coroutine_root_pc(),
                 coroutine_sp: sp,
                 fp_control: options.fp_control,
             });

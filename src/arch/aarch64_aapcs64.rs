@@ -286,3 +286,9 @@ pub(crate) fn prefetch(addr: usize) {
         core::arch::asm!("prfm pldl1keep, [{0}]", in(reg) addr, options(nostack, readonly, preserves_flags))
     };
 }
+
+/// The "return address" of the coroutine root's frame record (the link
+/// block's `root_pc`). Not used by this ABI's fast path yet.
+pub(crate) fn coroutine_root_pc() -> usize {
+    0
+}

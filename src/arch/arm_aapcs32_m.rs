@@ -311,3 +311,9 @@ pub(crate) unsafe fn coroutine_suspend(link: *mut CoroutineLink, value: usize) -
 pub(crate) fn prefetch(addr: usize) {
     let _ = addr;
 }
+
+/// The "return address" of the coroutine root's frame record (the link
+/// block's `root_pc`). Not used by this ABI's fast path yet.
+pub(crate) fn coroutine_root_pc() -> usize {
+    0
+}

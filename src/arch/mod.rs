@@ -226,12 +226,17 @@ macro_rules! abi_global_asm {
 /// | offset | size | field | contents |
 /// |-------:|-----:|-------|----------|
 /// | 0 | 8 | `parent_sp` | the resumer's sp while the coroutine runs |
-/// | 8 | 8 | `coroutine_sp` | the coroutine's sp while it is suspended |
-/// | 16 | 1 | `fp_control` | nonzero: the coroutine keeps its own FP control state (MXCSR/x87 CW) |
+/// | 8 | 8 | `root_pc` | the start trampoline's address: with `parent_sp`, the frame record at the root of the coroutine's frame-pointer chain |
+/// | 16 | 8 | `coroutine_sp` | the coroutine's sp while it is suspended |
+/// | 24 | 1 | `fp_control` | nonzero: the coroutine keeps its own FP control state (MXCSR/x87 CW) |
+///
+/// (Offsets for 64-bit targets; on 32-bit ones each word is 4 bytes.)
 #[repr(C, align(16))]
 pub(crate) struct CoroutineLink {
     /// Saved sp of the side that resumed the coroutine.
     pub parent_sp: usize,
+    /// What a frame-pointer walk reports for the coroutine root's frame record.
+    pub root_pc: usize,
     /// Saved sp of the suspended coroutine (its `CoroutineFrame`).
     pub coroutine_sp: usize,
     /// Whether the switch swaps the FP control state (`Options::fp_control`).
@@ -240,12 +245,16 @@ pub(crate) struct CoroutineLink {
 
 static_assertions::const_assert_eq!(core::mem::offset_of!(CoroutineLink, parent_sp), 0);
 static_assertions::const_assert_eq!(
-    core::mem::offset_of!(CoroutineLink, coroutine_sp),
+    core::mem::offset_of!(CoroutineLink, root_pc),
     core::mem::size_of::<usize>()
 );
 static_assertions::const_assert_eq!(
-    core::mem::offset_of!(CoroutineLink, fp_control),
+    core::mem::offset_of!(CoroutineLink, coroutine_sp),
     2 * core::mem::size_of::<usize>()
+);
+static_assertions::const_assert_eq!(
+    core::mem::offset_of!(CoroutineLink, fp_control),
+    3 * core::mem::size_of::<usize>()
 );
 static_assertions::const_assert_eq!(core::mem::size_of::<CoroutineLink>() % 16, 0);
 

@@ -333,3 +333,9 @@ pub(crate) fn prefetch(addr: usize) {
         core::arch::asm!("ori x0, {0}, 1", in(reg) addr, options(nostack, nomem, preserves_flags))
     };
 }
+
+/// The "return address" of the coroutine root's frame record (the link
+/// block's `root_pc`). Not used by this ABI's fast path yet.
+pub(crate) fn coroutine_root_pc() -> usize {
+    0
+}

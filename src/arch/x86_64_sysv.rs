@@ -3,7 +3,7 @@
 
 use core::mem::{offset_of, size_of};
 
-use static_assertions::{assert_eq_align, assert_eq_size, const_assert_eq};
+use static_assertions::{assert_eq_align, assert_eq_size, const_assert, const_assert_eq};
 
 use super::x86_64_common::current_fp_control;
 pub(crate) use super::x86_64_common::prefetch;
@@ -29,9 +29,13 @@ abi_global_asm!(
         FRAME_MXCSR = offset_of!(CoroutineFrame, mxcsr),
         FRAME_FCW = offset_of!(CoroutineFrame, fcw),
         FRAME_RBX = offset_of!(CoroutineFrame, rbx),
-        FRAME_RBP = offset_of!(CoroutineFrame, rbp),
-        FRAME_RESUME = offset_of!(CoroutineFrame, resume),
         FRAME_SIZE = size_of::<CoroutineFrame>(),
+        PARENT_RBP = offset_of!(ParentFrame, rbp),
+        PARENT_RESUME = offset_of!(ParentFrame, resume),
+        PARENT_MXCSR = offset_of!(ParentFrame, mxcsr),
+        PARENT_FCW = offset_of!(ParentFrame, fcw),
+        PARENT_RBX = offset_of!(ParentFrame, rbx),
+        PARENT_SIZE = size_of::<ParentFrame>(),
     ],
     options(att_syntax)
 );
@@ -169,43 +173,80 @@ pub(crate) unsafe fn init(
 
 // ------------------------------------------------ Rust coroutine fast path
 
-/// The frame a suspended side of a Rust coroutine leaves at its saved sp
-/// (names `FRAME_*` in the assembly). 32 bytes, 16-byte aligned.
+/// The frame a suspended Rust coroutine leaves at its saved sp
+/// (`LINK_COROUTINE_SP`; names `FRAME_*` in the assembly). 32 bytes,
+/// 16-byte aligned. Built by the suspend site (`asm/x86_64_sysv_suspend.s`),
+/// or by `init_coroutine` for a fresh coroutine.
 ///
 /// | offset | size | field | contents |
 /// |-------:|-----:|-------|----------|
-/// | 0 | 4 | `mxcsr` | MXCSR |
-/// | 4 | 4 | `fcw` | x87 control word in the low 16 bits |
-/// | 8 | 8 | `rbx` | rbx (fresh coroutine: its data block) |
-/// | 16 | 8 | `rbp` | rbp (fresh coroutine: 0) |
-/// | 24 | 8 | `resume` | where it continues; last, because resume's `call` pushes it |
+/// | 0 | 8 | `resume` | where it continues: the suspend site's landing (fresh: the start trampoline) |
+/// | 8 | 4 | `mxcsr` | MXCSR (written only with FP control) |
+/// | 12 | 4 | `fcw` | x87 control word in the low 16 bits |
+/// | 16 | 8 | `rbx` | rbx (fresh coroutine: its data block) |
+/// | 24 | 8 | `rbp` | rbp (fresh coroutine: 0) |
 #[repr(C, align(16))]
 pub(crate) struct CoroutineFrame {
+    resume: u64,
     mxcsr: u32,
     fcw: u32,
     rbx: u64,
     rbp: u64,
-    resume: u64,
 }
 
 assert_eq_size!(CoroutineFrame, [u8; 32]);
-const_assert_eq!(offset_of!(CoroutineFrame, mxcsr), 0);
-const_assert_eq!(offset_of!(CoroutineFrame, fcw), 4);
-const_assert_eq!(offset_of!(CoroutineFrame, rbx), 8);
-const_assert_eq!(offset_of!(CoroutineFrame, rbp), 16);
-const_assert_eq!(offset_of!(CoroutineFrame, resume), 24);
+const_assert_eq!(offset_of!(CoroutineFrame, resume), 0);
+const_assert_eq!(offset_of!(CoroutineFrame, mxcsr), 8);
+const_assert_eq!(offset_of!(CoroutineFrame, fcw), 12);
+const_assert_eq!(offset_of!(CoroutineFrame, rbx), 16);
+const_assert_eq!(offset_of!(CoroutineFrame, rbp), 24);
+
+/// The frame the resumer of a running coroutine leaves at its saved sp
+/// (`LINK_PARENT_SP`; names `PARENT_*`). 32 bytes. The resume site
+/// (`asm/x86_64_sysv_resume.s`) pushes `rbx`, reserves the FP slot and calls
+/// (`resume`); the landing pushes `rbp`. `rbp`/`resume` form a frame record.
+///
+/// | offset | size | field | contents |
+/// |-------:|-----:|-------|----------|
+/// | 0 | 8 | `rbp` | the resumer's rbp |
+/// | 8 | 8 | `resume` | return address of the resume site's call |
+/// | 16 | 4 | `mxcsr` | MXCSR (written only with FP control) |
+/// | 20 | 4 | `fcw` | x87 control word in the low 16 bits |
+/// | 24 | 8 | `rbx` | the resumer's rbx |
+#[repr(C)]
+pub(crate) struct ParentFrame {
+    rbp: u64,
+    resume: u64,
+    mxcsr: u32,
+    fcw: u32,
+    rbx: u64,
+}
+
+assert_eq_size!(ParentFrame, [u8; 32]);
+const_assert_eq!(offset_of!(ParentFrame, rbp), 0);
+const_assert_eq!(offset_of!(ParentFrame, resume), 8);
+const_assert_eq!(offset_of!(ParentFrame, mxcsr), 16);
+const_assert_eq!(offset_of!(ParentFrame, fcw), 20);
+const_assert_eq!(offset_of!(ParentFrame, rbx), 24);
+// The trampoline's CFI adds PARENT_SIZE as one ULEB128 byte.
+const_assert!(size_of::<ParentFrame>() < 128);
 
 extern "C" {
-    fn cem_ctx_x86_64_sysv_resume();
-    fn cem_ctx_x86_64_sysv_suspend();
     fn cem_ctx_x86_64_sysv_coroutine_start();
+}
+
+/// The "return address" of the coroutine root's frame record (the link
+/// block's `root_pc`): the start trampoline, where frame-pointer walks show
+/// the step from the coroutine into its resumer.
+pub(crate) fn coroutine_root_pc() -> usize {
+    cem_ctx_x86_64_sysv_coroutine_start as *const () as usize
 }
 
 /// Writes the initial frame of a Rust coroutine below `frame_top` (16-byte
 /// aligned; the data block starts there) and returns the coroutine's saved
-/// sp. The first resume restores rbx = `data`, rbp = 0 and the creator's FP
-/// control state, and continues at the start trampoline with rsp =
-/// `frame_top`.
+/// sp. The first resume enters the start trampoline, which takes the
+/// creator's FP control state from this frame and the data block from its
+/// rbx slot, with rsp = `frame_top`.
 ///
 /// # Safety
 /// `frame_top - size_of::<CoroutineFrame>() .. frame_top` (32 bytes) must be
@@ -219,50 +260,66 @@ pub(crate) unsafe fn init_coroutine(
     let frame = (frame_top - size_of::<CoroutineFrame>()) as *mut CoroutineFrame;
     let (mxcsr, fcw) = current_fp_control();
     frame.write(CoroutineFrame {
+        resume: cem_ctx_x86_64_sysv_coroutine_start as *const () as u64,
         mxcsr,
         fcw,
         rbx: data as u64,
         rbp: 0,
-        resume: cem_ctx_x86_64_sysv_coroutine_start as *const () as u64,
     });
     frame as usize
 }
 
-/// Inline asm for both directions: value in rdi, link block in rdx, r12-r15
-/// and every caller-saved register declared clobbered (the callee saves rbx
-/// and rbp, which inline asm cannot name).
-macro_rules! coroutine_switch_asm {
-    ($($template:literal),+; $target:path, $value:ident, $link:ident) => {{
+/// 1 when the switch saves FP control state (`cfg(cem_fp_state)`), for the
+/// templates' `.if`.
+const FP_STATE: u8 = cfg!(cem_fp_state) as u8;
+
+/// One fast-path site: the template `$file` from `asm/` with the offset
+/// names it uses as const operands, value in rdi, link block in rdx, r12-r15
+/// and every caller-saved register declared clobbered. rbx and rbp cannot be
+/// named in inline asm (LLVM reserves them): the templates save them on the
+/// stack.
+macro_rules! coroutine_site_asm {
+    ($file:literal, $value:ident, $link:ident; $($name:ident = $v:expr),* $(,)?) => {{
         let out: usize;
         core::arch::asm!(
-            $($template),+,
-            target = sym $target,
+            include_str!($file),
+            FP_STATE = const FP_STATE,
+            LINK_FP_CONTROL = const offset_of!(CoroutineLink, fp_control),
+            LINK_COROUTINE_SP = const offset_of!(CoroutineLink, coroutine_sp),
+            PARENT_MXCSR = const offset_of!(ParentFrame, mxcsr),
+            PARENT_FCW = const offset_of!(ParentFrame, fcw),
+            $($name = const $v,)*
             inout("rdi") $value => out,
             in("rdx") $link,
             out("r12") _, out("r13") _, out("r14") _, out("r15") _,
             clobber_abi("C"),
+            options(att_syntax)
         );
         out
     }};
 }
 
 /// Resumes the coroutine whose link block is at `link`, handing it `value`;
-/// returns the value it suspends with. A `call`, balanced by the `ret` in
-/// suspend.
+/// returns the value it suspends with. Inline: a `call` into the coroutine's
+/// saved resume address, balanced by the `ret` of its suspend site.
 ///
 /// # Safety
 /// `link` belongs to a suspended (or fresh) coroutine whose stack is alive.
 #[inline(always)]
 pub(crate) unsafe fn coroutine_resume(link: *mut CoroutineLink, value: usize) -> usize {
-    // SAFETY: the callee saves rbx, rbp and the FP control state itself;
-    // everything else it may change is declared clobbered.
-    unsafe { coroutine_switch_asm!("call {target}"; cem_ctx_x86_64_sysv_resume, value, link) }
+    // SAFETY: the template saves rbx and rbp itself and the landing restores
+    // the FP control state; everything else it may change is clobbered.
+    unsafe {
+        coroutine_site_asm!(
+            "../../asm/x86_64_sysv_resume.s", value, link;
+            FRAME_RESUME = offset_of!(CoroutineFrame, resume),
+        )
+    }
 }
 
 /// Suspends the running coroutine (link block at `link`), handing `value` to
-/// its resumer; returns the value of the next resume. The continuation
-/// address is pushed by the callee from rax, so no call (and no return-stack
-/// entry) is made here.
+/// its resumer; returns the value of the next resume. Inline, including the
+/// landing the next resume enters.
 ///
 /// # Safety
 /// Must run on the coroutine whose link block is `link`.
@@ -270,9 +327,15 @@ pub(crate) unsafe fn coroutine_resume(link: *mut CoroutineLink, value: usize) ->
 pub(crate) unsafe fn coroutine_suspend(link: *mut CoroutineLink, value: usize) -> usize {
     // SAFETY: as in coroutine_resume.
     unsafe {
-        coroutine_switch_asm!(
-            "lea rax, [rip + 2f]", "jmp {target}", "2:";
-            cem_ctx_x86_64_sysv_suspend, value, link
+        coroutine_site_asm!(
+            "../../asm/x86_64_sysv_suspend.s", value, link;
+            MXCSR_CONTROL = super::x86_64_common::MXCSR_CONTROL,
+            LINK_PARENT_SP = offset_of!(CoroutineLink, parent_sp),
+            FRAME_MXCSR = offset_of!(CoroutineFrame, mxcsr),
+            FRAME_FCW = offset_of!(CoroutineFrame, fcw),
+            FRAME_RBX = offset_of!(CoroutineFrame, rbx),
+            FRAME_RBP = offset_of!(CoroutineFrame, rbp),
+            FRAME_SIZE = size_of::<CoroutineFrame>(),
         )
     }
 }

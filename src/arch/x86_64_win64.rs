@@ -491,3 +491,9 @@ pub(crate) unsafe fn coroutine_suspend(link: *mut CoroutineLink, value: usize) -
         )
     }
 }
+
+/// The "return address" of the coroutine root's frame record (the link
+/// block's `root_pc`). Not used by this ABI's fast path yet.
+pub(crate) fn coroutine_root_pc() -> usize {
+    0
+}
