@@ -28,6 +28,8 @@ use std::env;
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(cem_fp_state)");
+    // Set by scripts/test.sh for the frame-pointer backtrace test.
+    println!("cargo::rustc-check-cfg=cfg(cem_frame_pointers)");
     println!("cargo::rustc-check-cfg=cfg(cem_riscv_d)");
     println!("cargo::rustc-check-cfg=cfg(cem_arm_m)");
     println!("cargo::rustc-check-cfg=cfg(cem_thumb1)");

@@ -86,6 +86,21 @@ rust_suite() {
     done
 }
 
+# The coroutine suite with every frame built with frame pointers, so that
+# backtrace_frame_pointers_reach_resumer can walk the rbp chain from inside a
+# coroutine into its resumer (it is reported as ignored in the other runs).
+frame_pointer_suite() {
+    local profile
+    for profile in "" --release; do
+        echo "-- cargo test $profile --features std --test coroutine (frame pointers)"
+        # shellcheck disable=SC2086
+        RUSTFLAGS="-C force-frame-pointers=yes --cfg cem_frame_pointers" \
+            cargo test -p cem-ctx $profile --features std --test coroutine \
+            --target-dir target/frame-pointers -- --include-ignored backtrace_ ||
+            return 1
+    done
+}
+
 native_archive() {
     cargo build --release -p cem-ctx-capi && has_exports nm target/release/libcem_ctx.a
 }
@@ -161,6 +176,8 @@ job_lint() {
 job_native() {
     step "rust suites + doc examples, x86_64-unknown-linux-gnu (debug, release)" rust_suite
     step "c suite, x86_64-linux-gnu (ctest)" c_suite build/c-x86_64
+    step "coroutine backtraces through frame pointers (perf --call-graph=fp), debug and release" \
+        frame_pointer_suite
     step "libcem_ctx.a exports (nm)" native_archive
     step "GNU property notes (IBT, BTI)" property_notes
     # Timings are not tests: the benchmark suite only has to build, so it cannot rot.

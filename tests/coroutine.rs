@@ -15,6 +15,8 @@ use libtest_mimic::{Arguments, Failed, Trial};
 mod support;
 use support::{canary, ensure, expect_child, isolate, ScratchStack, CAME_BACK, UNKNOWN_SCENARIO};
 
+#[path = "coroutine/backtrace.rs"]
+mod backtrace;
 #[path = "coroutine/canaries.rs"]
 mod canaries;
 
@@ -534,6 +536,7 @@ fn main() {
     ];
     #[cfg(all(target_arch = "x86_64", target_feature = "sse"))]
     tests.push(Trial::test("fp_control_kept_or_shared", fp_control_state));
+    tests.extend(backtrace::trials());
     #[cfg(feature = "std")]
     tests.extend([
         Trial::test("panic_propagates_to_resumer", panic_propagates),
