@@ -17,15 +17,9 @@
 //   CTX_D8..D15  104-160   8x8  low 64 bits of v8-v15, callee-saved (§6.1.2);
 //                               untouched when CEM_FP_STATE is 0 (softfloat targets)
 //
-// Fast-path frame (Rust `CoroutineFrame`, 32 bytes) that a suspended side of a
-// Rust Coroutine leaves at its saved sp:
-//
-//   FRAME_X29          0     8  frame pointer
-//   FRAME_RESUME       8     8  where it continues (x30 for the parent); after
-//                               FRAME_X29, so one stp/ldp moves both
-//   FRAME_X19         16     8  x19, which Rust inline asm cannot name
-//                     24     8  unused: sp stays 16-byte aligned
-//   FRAME_SIZE        32
+// The Rust Coroutine fast path is inline asm (asm/aarch64_aapcs64_resume.s and
+// asm/aarch64_aapcs64_suspend.s, with the CoroutineFrame and ParentFrame
+// layouts); only its start trampoline is here, at the end of this file.
 //
 // Not saved, on purpose:
 // - x18, the platform register (§6.1.1): Apple and Windows reserve it, some
@@ -122,74 +116,55 @@ FUNC_BEGIN cem_context_trap
 FUNC_END cem_context_trap
 
 // ---------------------------------------------------------------------------
-// Asymmetric fast path for the Rust Coroutine type (src/coroutine.rs).
+// Start trampoline of a Rust Coroutine (src/coroutine.rs). A fresh
+// coroutine's CoroutineFrame resumes here instead of at a suspend site's
+// landing, with the landing's registers: x9 = the initial frame (x19 slot: the
+// data block, whose first word is the entry function), x1 = link block, x0 =
+// the first resume value, x30 = the resumer's return address, sp = its sp.
 //
-// Resume is a `bl` and suspend ends in the matching `ret`, so the return
-// address predictor stays balanced; the coroutine is entered with `br x16`,
-// which BTI allows onto a `bti jc` landing pad (hint #38) placed at every
-// continuation. Only x19 (which Rust inline asm cannot name) and x29/x30 are
-// saved here: the inline asm at both call sites declares all other registers
-// clobbered, so the compiler saves just the live callee-saved ones. FPCR is
-// global state (AAPCS64 6.1.2) and is left alone, as in cem_swapcontext.
-//
-// A suspended side leaves a CoroutineFrame (table above) at its saved sp. The
-// link block (Rust `CoroutineLink`, on the coroutine stack) holds the parent's
-// sp (LINK_PARENT_SP) while the coroutine runs and the coroutine's sp
-// (LINK_COROUTINE_SP) while suspended; its FP-control byte is unused here (no
-// callee-saved FP control state on AArch64).
-
-// In: x0 = value for the coroutine, x1 = link block. Entered by `bl`.
-FUNC_BEGIN cem_ctx_aarch64_aapcs64_resume
-FUNC_HIDDEN cem_ctx_aarch64_aapcs64_resume
-    .cfi_startproc
-    hint    #34                      // bti c
-    sub     sp, sp, #FRAME_SIZE
-    .cfi_adjust_cfa_offset FRAME_SIZE
-    stp     x29, x30, [sp, #FRAME_X29]
-    str     x19, [sp, #FRAME_X19]
-    ldr     x9, [x1, #LINK_COROUTINE_SP]
-    mov     x10, sp
-    str     x10, [x1, #LINK_PARENT_SP]
-    ldp     x29, x16, [x9, #FRAME_X29]
-    ldr     x19, [x9, #FRAME_X19]
-    add     sp, x9, #FRAME_SIZE
-    // Not ret: the predictor's top entry is our caller's return address,
-    // which suspend's ret will consume.
-    br      x16
-    .cfi_endproc
-FUNC_END cem_ctx_aarch64_aapcs64_resume
-
-// In: x16 = where the coroutine continues, x0 = value for the parent,
-// x1 = link block. Entered by `b` from the suspend site.
-FUNC_BEGIN cem_ctx_aarch64_aapcs64_suspend
-FUNC_HIDDEN cem_ctx_aarch64_aapcs64_suspend
-    .cfi_startproc
-    .cfi_undefined x30
-    sub     sp, sp, #FRAME_SIZE
-    stp     x29, x16, [sp, #FRAME_X29]
-    str     x19, [sp, #FRAME_X19]
-    mov     x9, sp
-    str     x9, [x1, #LINK_COROUTINE_SP]
-    ldr     x10, [x1, #LINK_PARENT_SP]
-    ldp     x29, x30, [x10, #FRAME_X29]
-    ldr     x19, [x10, #FRAME_X19]
-    add     sp, x10, #FRAME_SIZE
-    ret
-    .cfi_endproc
-FUNC_END cem_ctx_aarch64_aapcs64_suspend
-
-// First code of a Rust coroutine, reached by resume's `br x16` with
-// x19 = the coroutine's data block (first word: its entry function),
-// x29 = 0, x0 = the first resume value, sp 16-byte aligned.
+// This frame stays at the root of the coroutine stack, and its CFI continues
+// unwinds and backtraces from inside the coroutine into whoever resumed it
+// last: x29 holds the address of the link block's LINK_PARENT_SP, which every
+// landing updates to the resumer's ParentFrame P, so
+//   CFA = *x29 + PARENT_SIZE (the resumer's sp before its resume site),
+//   x29, x30 and x19 at their ParentFrame slots.
+// LINK_PARENT_SP and the next word (LINK_ROOT_PC) also form the frame record
+// at the root of the frame-pointer chain, which continues in P's record.
+// (The C API's cem_makecontext root stays a clean stop.)
 FUNC_BEGIN cem_ctx_aarch64_aapcs64_coroutine_start
 FUNC_HIDDEN cem_ctx_aarch64_aapcs64_coroutine_start
     .cfi_startproc
-    .cfi_undefined x30
-    hint    #38                      // bti jc
+    // A signal frame to debuggers: gdb accepts a caller frame at a lower
+    // address than its callee (a resumer stack below the coroutine stack)
+    // only across a signal frame. Unwinders then look up the resumer's
+    // return address itself, not the byte before it: resume sites never end
+    // a function.
+    .cfi_signal_frame
+    hint    #38                      // bti jc: entered by blr x16
+    sub     sp, sp, #PARENT_SIZE
+    stp     x29, x30, [sp, #PARENT_X29]
+    str     x19, [sp, #PARENT_X19]
+    mov     x10, sp
+    str     x10, [x1, #LINK_PARENT_SP]
+    ldr     x19, [x9, #FRAME_X19]
+    add     sp, x9, #FRAME_SIZE
+    add     x29, x1, #LINK_PARENT_SP
+    // DW_CFA_def_cfa_expression, 5 bytes: DW_OP_breg29 (x29) 0, DW_OP_deref,
+    // DW_OP_plus_uconst PARENT_SIZE (one ULEB128 byte: asserted < 128 in Rust).
+    .cfi_escape 0x0f, 5, 0x8d, 0x00, 0x06, 0x23, PARENT_SIZE
+    .cfi_offset x29, PARENT_X29 - PARENT_SIZE
+    .cfi_offset x30, PARENT_RESUME - PARENT_SIZE
+    .cfi_offset x19, PARENT_X19 - PARENT_SIZE
+    // entry(value, data) never returns: it ends with a final suspend. Entered
+    // by br with x30 set rather than by blr, so that the return stack holds
+    // only the resumer's blr, which the coroutine's first suspend (a ret)
+    // consumes. x17: br may land on entry's `bti c` only through x16/x17.
     mov     x1, x19
-    ldr     x9, [x19]
-    // entry(value, data) never returns: it ends with a final suspend.
-    blr     x9
+    ldr     x17, [x19]
+    adr     x30, 2f
+    br      x17
+2:
+    // Never reached; keeps the return address above inside this function.
     brk     #0xc0de
     .cfi_endproc
 FUNC_END cem_ctx_aarch64_aapcs64_coroutine_start

@@ -53,7 +53,8 @@ ABIS = {
     # their frames right after the switch, so a switch that loses them has no
     # effect any test could observe there (the suites still run debug builds).
     "aarch64_aapcs64": {
-        "asm": ["asm/aarch64_aapcs64.s"],
+        "asm": ["asm/aarch64_aapcs64.s", "asm/aarch64_aapcs64_resume.s",
+                "asm/aarch64_aapcs64_suspend.s"],
         "rust": "src/arch/aarch64_aapcs64.rs",
         "cargo": ["--target", "aarch64-unknown-linux-gnu"],
         "profiles": "release",
@@ -110,9 +111,9 @@ X86_FP_MERGE = re.compile(r"^\s*(andl|xorl)\s")
 # Stack pointer switches that are not plain slot moves.
 X86_SP_LINE = re.compile(r"^\s*leaq\s+\{?FRAME_\w+\}?\(%r(si|cx)\),\s*%rsp\s*$")
 
-A64_PAIR = re.compile(r"^(\s*)(stp|ldp)(\s+)([xd]\d+|x29|x30),\s*([xd]\d+|x\d+),\s*\[(\w+),\s*#(\w+)\]\s*$")
-A64_SINGLE = re.compile(r"^\s*(str|ldr)\s+(x\d+|d\d+),\s*\[(\w+),\s*#(CTX|FRAME|LINK)_\w+\]\s*$")
-A64_SP = re.compile(r"^\s*(mov\s+sp,\s*x\d+|add\s+sp,\s*x\d+,\s*#FRAME_SIZE)\s*$")
+A64_PAIR = re.compile(r"^(\s*)(stp|ldp)(\s+)([xd]\d+|x29|x30),\s*([xd]\d+|x\d+),\s*\[(\w+),\s*#(\{?\w+\}?)\]\s*$")
+A64_SINGLE = re.compile(r"^\s*(str|ldr)\s+(x\d+|d\d+),\s*\[(\w+),\s*#\{?(CTX|FRAME|LINK|PARENT)_\w+\}?\]\s*$")
+A64_SP = re.compile(r"^\s*(mov\s+sp,\s*x\d+|add\s+sp,\s*x\d+,\s*#\{?(FRAME|PARENT)_SIZE\}?)\s*$")
 
 X86_TEB_MOVE = re.compile(r"^\s*mov[lq]\s+%\w+,\s*\S*TEB_\w+\(%\w+\)\s*$")
 

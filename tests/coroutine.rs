@@ -316,9 +316,56 @@ fn fp_control_state() -> Result<(), Failed> {
     fn set_mxcsr(v: u32) {
         unsafe { core::arch::asm!("ldmxcsr [{}]", in(reg) &v) };
     }
+    fn fcw() -> u16 {
+        let mut v = 0u16;
+        unsafe { core::arch::asm!("fnstcw [{}]", in(reg) &mut v) };
+        v
+    }
+    fn set_fcw(v: u16) {
+        unsafe { core::arch::asm!("fldcw [{}]", in(reg) &v) };
+    }
     let round_down = 0x3f80;
     for keep in [true, false] {
         let outer = mxcsr();
+        let outer_fcw = fcw();
+        // A coroutine starts with the FP control state of its creator when
+        // it keeps its own (as a context made by cem_makecontext does), and
+        // with its first resumer's when it shares it. The first resume goes
+        // through the start trampoline, not a suspend site's landing.
+        let (round_up, x87_round_up) = (0x5f80, (outer_fcw & !0x0c00) | 0x0800);
+        set_mxcsr(round_up);
+        set_fcw(x87_round_up);
+        let mut fresh: Co<(), (u32, u16), ()> = Coroutine::with_options(
+            static_stack(16 * 1024),
+            Options { fp_control: keep },
+            |(), y: &Yielder<(), (u32, u16)>| {
+                y.suspend((mxcsr(), fcw()));
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        set_mxcsr(outer);
+        set_fcw(outer_fcw);
+        let first = fresh.resume(());
+        let after = (mxcsr(), fcw());
+        set_mxcsr(outer);
+        set_fcw(outer_fcw);
+        let _ = fresh.resume(());
+        let expected = if keep {
+            (round_up, x87_round_up)
+        } else {
+            (outer, outer_fcw)
+        };
+        ensure(
+            first == CoroutineResult::Yield(expected),
+            format!(
+                "fp_control: {keep}: a fresh coroutine started with {first:x?}, not {expected:x?}"
+            ),
+        )?;
+        ensure(
+            !keep || after == (outer, outer_fcw),
+            format!("fp_control: true: the first switch back left {after:x?}"),
+        )?;
+
         let mut co: Co<(), u32, u32> = Coroutine::with_options(
             static_stack(16 * 1024),
             Options { fp_control: keep },

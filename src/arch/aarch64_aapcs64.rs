@@ -21,9 +21,12 @@ abi_global_asm!(
         CTX_D10 = offset_of!(Context, d10),
         CTX_D12 = offset_of!(Context, d12),
         CTX_D14 = offset_of!(Context, d14),
-        FRAME_X29 = offset_of!(CoroutineFrame, x29),
         FRAME_X19 = offset_of!(CoroutineFrame, x19),
         FRAME_SIZE = size_of::<CoroutineFrame>(),
+        PARENT_X29 = offset_of!(ParentFrame, x29),
+        PARENT_RESUME = offset_of!(ParentFrame, resume),
+        PARENT_X19 = offset_of!(ParentFrame, x19),
+        PARENT_SIZE = size_of::<ParentFrame>(),
     ],
 );
 
@@ -164,15 +167,17 @@ pub(crate) unsafe fn init(
 
 // ------------------------------------------------ Rust coroutine fast path
 
-/// The frame a suspended side of a Rust coroutine leaves at its saved sp
-/// (names `FRAME_*` in the assembly). 32 bytes, 16-byte aligned.
+/// The frame a suspended Rust coroutine leaves at its saved sp
+/// (`LINK_COROUTINE_SP`; names `FRAME_*`). 32 bytes, 16-byte aligned. Built
+/// by the suspend site (`asm/aarch64_aapcs64_suspend.s`), or by
+/// `init_coroutine` for a fresh coroutine.
 ///
 /// | offset | size | field | contents |
 /// |-------:|-----:|-------|----------|
 /// | 0 | 8 | `x29` | frame pointer (fresh coroutine: 0) |
-/// | 8 | 8 | `resume` | where it continues; right after `x29` for one `stp`/`ldp` |
+/// | 8 | 8 | `resume` | where it continues: the suspend site's landing (fresh: the start trampoline) |
 /// | 16 | 8 | `x19` | x19 (fresh coroutine: its data block) |
-/// | 24 | 8 | `_unused` | keeps sp 16-byte aligned |
+/// | 24 | 8 | `_unused` | keeps sp 16-byte aligned (AAPCS64 §6.4.5.1) |
 #[repr(C, align(16))]
 pub(crate) struct CoroutineFrame {
     x29: u64,
@@ -187,16 +192,45 @@ const_assert_eq!(offset_of!(CoroutineFrame, resume), 8);
 const_assert_eq!(offset_of!(CoroutineFrame, x19), 16);
 const_assert_eq!(offset_of!(CoroutineFrame, _unused), 24);
 
+/// The frame the resumer of a running coroutine leaves at its saved sp
+/// (`LINK_PARENT_SP`; names `PARENT_*`), written by the landing. 32 bytes,
+/// 16-byte aligned; `x29`/`resume` form an AAPCS64 frame record (§6.4.6).
+///
+/// | offset | size | field | contents |
+/// |-------:|-----:|-------|----------|
+/// | 0 | 8 | `x29` | the resumer's frame pointer |
+/// | 8 | 8 | `resume` | x30: return address of the resume site's `blr` |
+/// | 16 | 8 | `x19` | the resumer's x19 |
+/// | 24 | 8 | `_unused` | keeps sp 16-byte aligned |
+#[repr(C, align(16))]
+pub(crate) struct ParentFrame {
+    x29: u64,
+    resume: u64,
+    x19: u64,
+    _unused: u64,
+}
+
+assert_eq_size!(ParentFrame, [u8; 32]);
+const_assert_eq!(offset_of!(ParentFrame, x29), 0);
+const_assert_eq!(offset_of!(ParentFrame, resume), 8);
+const_assert_eq!(offset_of!(ParentFrame, x19), 16);
+// The trampoline's CFI adds PARENT_SIZE as one ULEB128 byte.
+static_assertions::const_assert!(size_of::<ParentFrame>() < 128);
+
 extern "C" {
-    fn cem_ctx_aarch64_aapcs64_resume();
-    fn cem_ctx_aarch64_aapcs64_suspend();
     fn cem_ctx_aarch64_aapcs64_coroutine_start();
+}
+
+/// The "return address" of the coroutine root's frame record (the link
+/// block's `root_pc`): the start trampoline.
+pub(crate) fn coroutine_root_pc() -> usize {
+    cem_ctx_aarch64_aapcs64_coroutine_start as *const () as usize
 }
 
 /// Writes the initial frame of a Rust coroutine below `frame_top` (16-byte
 /// aligned; the data block starts there) and returns the coroutine's saved
-/// sp. The first resume restores x29 = 0, x19 = `data` and continues at the
-/// start trampoline with sp = `frame_top`.
+/// sp. The first resume enters the start trampoline, which takes the data
+/// block from the x19 slot and continues with sp = `frame_top`.
 ///
 /// # Safety
 /// `frame_top - size_of::<CoroutineFrame>() .. frame_top` (32 bytes) must be
@@ -217,16 +251,19 @@ pub(crate) unsafe fn init_coroutine(
     frame as usize
 }
 
-/// The registers the asm declares clobbered besides `clobber_abi("C")`:
-/// x20–x28 (x19 and x29 are saved by the callee, since inline asm cannot name
-/// them) and, with FP registers, v8–v15.
-macro_rules! coroutine_switch_asm {
-    ($($template:literal),+; $target:path, $value:ident, $link:ident) => {{
+/// One fast-path site: the template `$file` from `asm/` with the offset names
+/// it uses as const operands, value in x0, link block in x1, x20–x28 (and,
+/// with FP registers, v8–v15) besides `clobber_abi("C")` declared clobbered.
+/// x19 and x29 cannot be named in inline asm (LLVM reserves them): the
+/// templates save them. x18, the platform register, is never touched.
+macro_rules! coroutine_site_asm {
+    ($file:literal, $value:ident, $link:ident; $($name:ident = $v:expr),* $(,)?) => {{
         let out: usize;
         #[cfg(cem_fp_state)]
         core::arch::asm!(
-            $($template),+,
-            target = sym $target,
+            include_str!($file),
+            LINK_COROUTINE_SP = const offset_of!(CoroutineLink, coroutine_sp),
+            $($name = const $v,)*
             inout("x0") $value => out,
             in("x1") $link,
             out("x20") _, out("x21") _, out("x22") _, out("x23") _, out("x24") _,
@@ -237,8 +274,9 @@ macro_rules! coroutine_switch_asm {
         );
         #[cfg(not(cem_fp_state))]
         core::arch::asm!(
-            $($template),+,
-            target = sym $target,
+            include_str!($file),
+            LINK_COROUTINE_SP = const offset_of!(CoroutineLink, coroutine_sp),
+            $($name = const $v,)*
             inout("x0") $value => out,
             in("x1") $link,
             out("x20") _, out("x21") _, out("x22") _, out("x23") _, out("x24") _,
@@ -250,20 +288,26 @@ macro_rules! coroutine_switch_asm {
 }
 
 /// Resumes the coroutine whose link block is at `link`, handing it `value`;
-/// returns the value it suspends with. A `bl`, balanced by the `ret` in
-/// suspend.
+/// returns the value it suspends with. Inline: a `blr` to the coroutine's
+/// saved resume address, balanced by the `ret` of its suspend site.
 ///
 /// # Safety
 /// `link` belongs to a suspended (or fresh) coroutine whose stack is alive.
 #[inline(always)]
 pub(crate) unsafe fn coroutine_resume(link: *mut CoroutineLink, value: usize) -> usize {
-    // SAFETY: the callee saves x19, x29 and x30; the rest is declared clobbered.
-    unsafe { coroutine_switch_asm!("bl {target}"; cem_ctx_aarch64_aapcs64_resume, value, link) }
+    // SAFETY: the landing saves x19, x29 and x30 and the suspend site
+    // restores them; the rest is declared clobbered.
+    unsafe {
+        coroutine_site_asm!(
+            "../../asm/aarch64_aapcs64_resume.s", value, link;
+            FRAME_RESUME = offset_of!(CoroutineFrame, resume),
+        )
+    }
 }
 
 /// Suspends the running coroutine (link block at `link`), handing `value` to
-/// its resumer; returns the value of the next resume. The continuation is a
-/// BTI landing pad (`bti jc`) because resume reaches it with `br x16`.
+/// its resumer; returns the value of the next resume. Inline, including the
+/// landing the next resume enters.
 ///
 /// # Safety
 /// Must run on the coroutine whose link block is `link`.
@@ -271,9 +315,15 @@ pub(crate) unsafe fn coroutine_resume(link: *mut CoroutineLink, value: usize) ->
 pub(crate) unsafe fn coroutine_suspend(link: *mut CoroutineLink, value: usize) -> usize {
     // SAFETY: as in coroutine_resume.
     unsafe {
-        coroutine_switch_asm!(
-            "adr x16, 2f", "b {target}", "2:", "hint #38";
-            cem_ctx_aarch64_aapcs64_suspend, value, link
+        coroutine_site_asm!(
+            "../../asm/aarch64_aapcs64_suspend.s", value, link;
+            LINK_PARENT_SP = offset_of!(CoroutineLink, parent_sp),
+            FRAME_X29 = offset_of!(CoroutineFrame, x29),
+            FRAME_X19 = offset_of!(CoroutineFrame, x19),
+            FRAME_SIZE = size_of::<CoroutineFrame>(),
+            PARENT_X29 = offset_of!(ParentFrame, x29),
+            PARENT_X19 = offset_of!(ParentFrame, x19),
+            PARENT_SIZE = size_of::<ParentFrame>(),
         )
     }
 }
@@ -285,10 +335,4 @@ pub(crate) fn prefetch(addr: usize) {
     unsafe {
         core::arch::asm!("prfm pldl1keep, [{0}]", in(reg) addr, options(nostack, readonly, preserves_flags))
     };
-}
-
-/// The "return address" of the coroutine root's frame record (the link
-/// block's `root_pc`). Not used by this ABI's fast path yet.
-pub(crate) fn coroutine_root_pc() -> usize {
-    0
 }

@@ -10,7 +10,10 @@ use super::{static_stack, Co};
 
 /// The ABIs whose start trampoline describes the resumer (the others still
 /// stop at the coroutine root).
-const SUPPORTED: bool = cfg!(all(target_arch = "x86_64", not(windows)));
+const SUPPORTED: bool = cfg!(all(
+    any(target_arch = "x86_64", target_arch = "aarch64"),
+    not(windows)
+));
 
 /// Resumes `co` once from a frame with a name the backtrace must show.
 #[inline(never)]
@@ -43,7 +46,7 @@ fn dwarf_backtrace_reaches_resumer() -> Result<(), Failed> {
         .into()),
     }
 }
-/// Walking frame records (rbp chain) from inside the coroutine reaches a
+/// Walking frame records (the rbp or x29 chain) from inside the coroutine reaches a
 /// return address in the resumer's function, on the resumer's stack. Needs
 /// every frame in between built with frame pointers: scripts/test.sh runs it
 /// with `RUSTFLAGS="-C force-frame-pointers=yes --cfg cem_frame_pointers"`.
@@ -61,8 +64,16 @@ fn frame_pointer_chain_reaches_resumer() -> Result<(), Failed> {
         resumer: usize,
     ) -> (bool, Vec<(usize, usize)>) {
         let mut fp: usize;
-        // SAFETY: reads rbp.
-        unsafe { core::arch::asm!("mov {}, rbp", out(reg) fp, options(nomem, nostack)) };
+        // SAFETY: reads the frame pointer.
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            core::arch::asm!("mov {}, rbp", out(reg) fp, options(nomem, nostack))
+        };
+        // SAFETY: as above.
+        #[cfg(target_arch = "aarch64")]
+        unsafe {
+            core::arch::asm!("mov {}, x29", out(reg) fp, options(nomem, nostack))
+        };
         let mut records = Vec::new();
         while fp % 8 == 0 && ((lo..hi).contains(&fp) || fp.abs_diff(resumer_sp) < 64 * 1024) {
             // SAFETY: fp lies on one of the two live stacks (checked above).
