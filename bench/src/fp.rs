@@ -114,6 +114,11 @@ pub struct FpCost {
     /// ns per `stmxcsr` followed by a load of the 4 bytes it stored, as a
     /// switch that compares the stored value does.
     pub stmxcsr_read_back: f64,
+    /// ns per complete FP-control switch, both correct ones and Boost's; see
+    /// [`Sequence`].
+    pub sequences: [(Sequence, f64); 3],
+    /// CPUID vendor string ("AuthenticAMD", "GenuineIntel", ...).
+    pub vendor: String,
     /// Operations (pairs for ldmxcsr) per run.
     pub n: u64,
     pub reps: usize,
@@ -153,16 +158,135 @@ fn stmxcsr_ns<const READ_BACK: bool>(n: u64) -> f64 {
     elapsed.as_nanos() as f64 / n as f64
 }
 
+/// The FP-control part of one switch, as a sequence of instructions: what a
+/// run-time choice by CPU vendor (CPUID) would choose between. The
+/// incoming side's control state equals the current one in the timed loop
+/// (the common case: real programs rarely differ).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Sequence {
+    /// cem-ctx: store MXCSR and the x87 CW, compare the control bits with the
+    /// incoming side's after reading the stores back, skip both loads when
+    /// equal (loads the incoming control bits merged with the current status
+    /// flags otherwise).
+    CompareSkip,
+    /// The other correct sequence: store, read back, merge the incoming
+    /// control bits with the current status flags, load both registers
+    /// unconditionally (no branch; the loaded MXCSR equals the current one).
+    MergeLoad,
+    /// Boost.Context's: store both registers, load the incoming side's whole
+    /// saved values, no read-back. Not correct by the psABI (it carries the
+    /// status flags with the context); shown for its cost.
+    WholeRegisters,
+}
+
+impl Sequence {
+    pub const ALL: [Sequence; 3] = [
+        Sequence::CompareSkip,
+        Sequence::MergeLoad,
+        Sequence::WholeRegisters,
+    ];
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Sequence::CompareSkip => "cem-ctx: store, read back, compare control bits, skip the loads when equal",
+            Sequence::MergeLoad => "store, read back, merge incoming control with current status, load unconditionally",
+            Sequence::WholeRegisters => "Boost: store whole registers, load the other side's whole registers (carries status flags)",
+        }
+    }
+}
+
+/// ns per FP-control switch with `seq`, over `n` iterations.
+fn sequence_ns(seq: Sequence, n: u64) -> f64 {
+    set_mxcsr(CLEAN);
+    // The current side's slots and the incoming side's (same control state).
+    let mut cur = [0u32; 2];
+    let mut new = [CLEAN, 0];
+    // SAFETY: stores and reloads the current x87 control word.
+    unsafe { core::arch::asm!("fnstcw [{}]", in(reg) &mut new[1], options(nostack)) };
+    let (c, w) = (cur.as_mut_ptr(), new.as_mut_ptr());
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        // SAFETY: each sequence stores into `cur`, reads `cur`/`new` and loads
+        // MXCSR/x87 CW values equal to the current ones (control bits CLEAN's,
+        // status flags as they are).
+        unsafe {
+            match seq {
+                Sequence::CompareSkip => core::arch::asm!(
+                    "stmxcsr [{c}]",
+                    "fnstcw [{c} + 4]",
+                    "mov {a:e}, [{w}]",
+                    "xor {a:e}, [{c}]",
+                    "and {a:e}, 0xffc0",
+                    "movzx {b:e}, word ptr [{w} + 4]",
+                    "movzx {d:e}, word ptr [{c} + 4]",
+                    "xor {b:e}, {d:e}",
+                    "shl {b:e}, 16",
+                    "or {a:e}, {b:e}",
+                    "jz 2f",
+                    "and {a:e}, 0xffc0",
+                    "xor {a:e}, [{c}]",
+                    "mov [{w}], {a:e}",
+                    "ldmxcsr [{w}]",
+                    "fldcw [{w} + 4]",
+                    "2:",
+                    c = in(reg) c, w = in(reg) w,
+                    a = out(reg) _, b = out(reg) _, d = out(reg) _,
+                    options(nostack)
+                ),
+                Sequence::MergeLoad => core::arch::asm!(
+                    "stmxcsr [{c}]",
+                    "fnstcw [{c} + 4]",
+                    "mov {a:e}, [{w}]",
+                    "xor {a:e}, [{c}]",
+                    "and {a:e}, 0xffc0",
+                    "xor {a:e}, [{c}]",
+                    "mov [{c}], {a:e}",
+                    "ldmxcsr [{c}]",
+                    "fldcw [{w} + 4]",
+                    c = in(reg) c, w = in(reg) w,
+                    a = out(reg) _,
+                    options(nostack)
+                ),
+                Sequence::WholeRegisters => core::arch::asm!(
+                    "stmxcsr [{c}]",
+                    "fnstcw [{c} + 4]",
+                    "ldmxcsr [{w}]",
+                    "fldcw [{w} + 4]",
+                    c = in(reg) c, w = in(reg) w,
+                    options(nostack)
+                ),
+            }
+        }
+    }
+    let elapsed = start.elapsed();
+    std::hint::black_box(&mut cur);
+    set_mxcsr(CLEAN);
+    elapsed.as_nanos() as f64 / n as f64
+}
+
+/// The CPUID vendor string.
+fn vendor() -> String {
+    let r = core::arch::x86_64::__cpuid(0);
+    let bytes: Vec<u8> = [r.ebx, r.edx, r.ecx]
+        .iter()
+        .flat_map(|w| w.to_le_bytes())
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 /// Medians of `reps` interleaved runs of each kind.
 pub fn fp_cost(n: u64, reps: usize) -> FpCost {
-    let mut v: [Vec<f64>; 4] = Default::default();
+    let mut v: [Vec<f64>; 7] = Default::default();
     for _ in 0..reps {
         v[0].push(ldmxcsr_ns(CLEAN, CLEAN, n));
         v[1].push(ldmxcsr_ns(CLEAN, WITH_PE, n));
         v[2].push(stmxcsr_ns::<false>(n));
         v[3].push(stmxcsr_ns::<true>(n));
+        for (k, seq) in Sequence::ALL.into_iter().enumerate() {
+            v[4 + k].push(sequence_ns(seq, n));
+        }
     }
-    let [a, b, c, d] = v.map(|mut v| {
+    let [a, b, c, d, e, f, g] = v.map(|mut v| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     });
@@ -171,6 +295,12 @@ pub fn fp_cost(n: u64, reps: usize) -> FpCost {
         ldmxcsr_status_change: b,
         stmxcsr: c,
         stmxcsr_read_back: d,
+        sequences: [
+            (Sequence::CompareSkip, e),
+            (Sequence::MergeLoad, f),
+            (Sequence::WholeRegisters, g),
+        ],
+        vendor: vendor(),
         n,
         reps,
     }

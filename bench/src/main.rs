@@ -142,7 +142,8 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let arg = |name: &str| {
         args.iter()
-            .position(|a| a == name)
+            // The last one wins: scripts/bench.sh passes a default --out first.
+            .rposition(|a| a == name)
             .and_then(|i| args.get(i + 1))
             .cloned()
     };
