@@ -13,14 +13,40 @@
 //! | `STACK_ALIGN`, `MIN_STACK_SIZE` | stack-pointer alignment at calls, smallest stack `make_context` accepts (bytes) |
 //! | `init(base, top, func, arg, ret_func, trap) -> Context` | the initial frame of a fresh C-shaped context |
 //! | `saved_sp(&Context) -> usize` | the saved stack pointer (`CEM_CONTEXT_GET_SP`) |
-//! | `CoroutineFrame` | `#[repr(C)]` frame the asymmetric fast path leaves at a suspended side's saved sp |
+//! | `CoroutineFrame` | `#[repr(C)]` frame a suspended coroutine leaves at its saved sp (`CoroutineLink::coroutine_sp`) |
+//! | `ParentFrame` | `#[repr(C)]` frame the resumer of a running coroutine leaves at its saved sp (`CoroutineLink::parent_sp`); begins with a frame record |
 //! | `init_coroutine(base, top, frame_top, data) -> usize` | writes a fresh coroutine's `CoroutineFrame`, returns its sp |
+//! | `coroutine_root_pc() -> usize` | the start trampoline's address, the link block's `root_pc` |
 //! | `coroutine_resume(link, value)`, `coroutine_suspend(link, value)` | the fast path's two halves, inline asm at the call sites |
 //! | `prefetch(addr)` | a cache hint that never faults |
 //!
 //! and its `asm/` source defines `cem_swapcontext`, `cem_swapcontext_value`,
 //! `cem_context_trap` (declared here, once) and the internal
-//! `cem_ctx_<abi>_{start,resume,suspend,coroutine_start}`.
+//! `cem_ctx_<abi>_{start,coroutine_start}`.
+//!
+//! # The `Coroutine` fast path: inline at both call sites
+//!
+//! As in corosensei, both halves of the asymmetric switch are inline asm at
+//! their call sites, expanded from templates in `asm/` (`<abi>_resume.s`,
+//! `<abi>_suspend.s`, read with `include_str!`, every offset a `const`
+//! operand), and each site declares every register it does not save
+//! clobbered, so the compiler saves only the callee-saved registers live
+//! there. The resume site *calls* the coroutine's saved resume address: the
+//! landing inside the coroutine's own suspend site, or, the first time, the
+//! ABI's start trampoline. The landing stores the resumer's registers that
+//! inline asm cannot name (the frame pointer and the base register LLVM
+//! reserves), its return address and, on x86-64, its FP control state as a
+//! `ParentFrame`, and the suspend site ends in the return that the resume
+//! call predicts. Per round trip there is one call and one return, both
+//! predicted, and no call into out-of-line code.
+//!
+//! The start trampoline stays at the root of the coroutine stack. Its DWARF
+//! CFI computes the resumer's frame from the link block (CFA =
+//! `*link.parent_sp + size_of::<ParentFrame>()`, through the frame pointer,
+//! which it points at `link.parent_sp`), so unwinders, debuggers and profilers
+//! continue from inside a coroutine into whoever resumed it last; and
+//! `link.parent_sp`/`link.root_pc` form the root frame record of the
+//! frame-pointer chain, which continues in the `ParentFrame`'s record.
 //!
 //! # Offsets have one definition
 //!
