@@ -38,6 +38,22 @@ gdb_check_chain() {
     echo "ok $what: $(wc -l <<<"$frames") frames, $* ... $(tail -n 1 <<<"$frames" | grep -oE 'cem_ctx_[a-z0-9_]+')"
 }
 
+# gdb_check_args WHAT OUTPUT MARKER NEXT_MARKER VALUE: in that backtrace,
+# Yielder::suspend's arguments read back as the waiting function passed them
+# (self = its `yielder`, value = VALUE). Argument locations are sp- or
+# frame-pointer-relative, so a wrong sp or frame pointer in the innermost
+# frame shows here even where the walk itself survives it (AArch64 debug
+# builds compute every CFA from x29).
+gdb_check_args() {
+    local what=$1 out=$2 from=$3 to=$4 value=$5 frames yielder
+    frames=$(sed -n "/^==== $from\$/,/^==== $to\$/p" <<<"$out" | grep -E '^#[0-9]+ ')
+    yielder=$(grep -E '::wait_for_(reader|writer) \(' <<<"$frames" | grep -oE 'yielder=0x[0-9a-f]+' | cut -d= -f2)
+    [ -n "$yielder" ] || { echo "FAIL $what: no yielder argument in the waiting function's frame"; return 1; }
+    grep -qF "::suspend<u32, u32> (self=$yielder, value=$value)" <<<"$frames" ||
+        { echo "FAIL $what: Yielder::suspend's arguments are not (self=$yielder, value=$value)"; return 1; }
+    echo "ok $what: Yielder::suspend (self=$yielder, value=$value)"
+}
+
 # gdb_rust_coroutines [TARGET]: examples/gdb_coroutines.rs, debug builds,
 # stopped in inspect_both with two suspended coroutines: `cem-bt` on each, with
 # the frame decoded from DWARF and from the script's table (-table), must show
@@ -104,6 +120,10 @@ $(cat "$dir/qemu.out")"
         "$r" 'wait_for_reader (' 'writer_loop (' 'main::{closure#1}' || return 1
     gdb_check_chain writer-table "$out" writer-table bt "$other_w" \
         "$r" 'wait_for_reader (' 'writer_loop (' 'main::{closure#1}' || return 1
+    gdb_check_args reader "$out" reader reader-table 11 &&
+        gdb_check_args reader-table "$out" reader-table writer 11 &&
+        gdb_check_args writer "$out" writer writer-table 21 &&
+        gdb_check_args writer-table "$out" writer-table bt 21 || return 1
     local after
     after=$(sed -n '/^==== bt$/,$p' <<<"$out" | grep -E '^#[0-9]+ ')
     head -n 1 <<<"$after" | grep -q 'inspect_both' || { echo "FAIL: registers not restored (bt after cem-bt)"; return 1; }
