@@ -254,6 +254,8 @@ job_gdb() {
     step "gdb: cem-bt on two suspended Rust coroutines, x86_64 (debug, with/without frame pointers)" gdb_rust_coroutines
     step "gdb: cem-bt on two suspended Rust coroutines, aarch64 (qemu-aarch64 gdb stub)" \
         gdb_rust_coroutines aarch64-unknown-linux-gnu
+    step "gdb: cem-bt on two suspended Rust coroutines, riscv64 (qemu-riscv64 gdb stub)" \
+        gdb_rust_coroutines riscv64gc-unknown-linux-gnu
 }
 
 # Install, pkg-config, CMake package, archive hygiene, the crate, the echo server.
