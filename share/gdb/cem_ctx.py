@@ -137,10 +137,13 @@ def _coroutine_registers(value, arch, use_dwarf):
     """(registers, description) for a Rust Coroutine/Yielder (VALUE has a
     `link` field) or a CoroutineLink."""
     names = _field_names(value)
+    status = "suspended"
     if "link" in names:
         state = str(value["state"]) if "state" in names else ""
         if state.endswith("Complete"):
             raise gdb.GdbError("cem-bt: this coroutine has completed; nothing is suspended on its stack")
+        if state.endswith("Fresh"):
+            status = "not started yet, will start"
         link = value["link"]
     else:
         link = value.address
@@ -157,7 +160,7 @@ def _coroutine_registers(value, arch, use_dwarf):
     regs = {reg: _read_word(sp + off) for reg, off in layout.items() if reg not in ("pc", "sp")}
     regs["pc"] = _read_word(sp + layout["pc"])
     regs["sp"] = sp + layout["sp"]
-    return regs, "coroutine suspended at sp 0x%x (frame layout: %s)" % (sp, source)
+    return regs, "coroutine %s at sp 0x%x (frame layout: %s)" % (status, sp, source)
 
 
 class CemBacktrace(gdb.Command):
@@ -194,6 +197,9 @@ debuginfo describes it."""
         ctx = gdb.parse_and_eval(" ".join(words))
         while ctx.type.strip_typedefs().code in (gdb.TYPE_CODE_PTR, gdb.TYPE_CODE_REF):
             ctx = ctx.dereference()
+        if ctx.type.strip_typedefs().code != gdb.TYPE_CODE_STRUCT:
+            raise gdb.GdbError("cem-bt: %s is neither a cem_context_t nor a cem-ctx Coroutine "
+                               "(type %s)" % (" ".join(words), ctx.type))
         arch = _arch()
         names = _field_names(ctx)
         if "link" in names or "coroutine_sp" in names:
