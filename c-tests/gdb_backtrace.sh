@@ -31,8 +31,8 @@ suspended)
     ;;
 two_suspended)
     commands="-ex 'source $here/../share/gdb/cem_ctx.py' -ex 'break inspect_both' -ex continue"
-    commands="$commands -ex 'echo ==== reader\n' -ex 'cem-bt &reader_ctx'"
-    commands="$commands -ex 'echo ==== writer\n' -ex 'cem-bt writer_ctx'"
+    commands="$commands -ex 'echo ==== reader\n' -ex 'cem-bt -full &reader_ctx'"
+    commands="$commands -ex 'echo ==== writer\n' -ex 'cem-bt -full writer_ctx'"
     commands="$commands -ex 'echo ==== bt\n' -ex bt -ex continue"
     ;;
 *) echo "unknown mode $mode"; exit 1 ;;
@@ -106,6 +106,15 @@ if [ "$mode" = two_suspended ]; then
     writer=$(echo "$out" | sed -n '/^==== writer/,/^==== bt/p' | grep -E '^#[0-9]+ ')
     check_chain reader "$reader" wait_for_writer reader_loop reader_root
     check_chain writer "$writer" wait_for_reader writer_loop writer_root
+    # seen, tag and n are live in callee-saved registers at the suspension
+    # (see two_coroutines_target.c): gdb reads them back only from correctly
+    # loaded registers and stack pointer.
+    echo "$out" | sed -n '/^==== reader/,/^==== writer/p' | grep -qE '^ +seen = 10$' || fail "wait_for_writer's seen is not 10"
+    echo "$out" | sed -n '/^==== writer/,/^==== bt/p' | grep -qE '^ +seen = 20$' || fail "wait_for_reader's seen is not 20"
+    echo "$reader" | grep -qE ' wait_for_writer \(tag=(tag@entry=)?11\)' || fail "wait_for_writer's tag is not 11"
+    echo "$writer" | grep -qE ' wait_for_reader \(tag=(tag@entry=)?21\)' || fail "wait_for_reader's tag is not 21"
+    echo "$reader" | grep -qE ' reader_loop \(n=(n@entry=)?10\)' || fail "reader_loop's n is not 10"
+    echo "$writer" | grep -qE ' writer_loop \(n=(n@entry=)?20\)' || fail "writer_loop's n is not 20"
     after=$(echo "$out" | sed -n '/^==== bt/,$p' | grep -E '^#[0-9]+ ')
     echo "$after" | head -n 1 | grep -q inspect_both || fail "registers not restored: bt after cem-bt is not in inspect_both"
     echo "$after" | grep -q 'main' || fail "registers not restored: main missing after cem-bt"

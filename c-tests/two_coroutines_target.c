@@ -7,9 +7,11 @@
  * chain down to the entry trampoline and none of the other's frames. The
  * contexts lie in different stacks and suspend in different functions, so
  * a command that read the wrong context, the wrong saved stack pointer or a
- * stale register would print the other chain or garbage. Afterwards both
- * coroutines are resumed to their ends: the command must have left every
- * register as it found it. */
+ * stale register would print the other chain or garbage. The values of
+ * `seen` (in a callee-saved register of the waiting function) and `n` (saved
+ * by the waiting function's prologue) check the loaded registers and stack
+ * pointer. Afterwards both coroutines are resumed to their ends: the
+ * command must have left every register as it found it. */
 #include <stdio.h>
 
 #include "cem_ctx.h"
@@ -19,27 +21,38 @@ static _Alignas(16) unsigned char reader_stack[64 * 1024];
 static _Alignas(16) unsigned char writer_stack[64 * 1024];
 static volatile int bytes_read, bytes_written;
 
-/* The waiting functions: each suspends its coroutine until main resumes it. */
-__attribute__((noinline)) void wait_for_reader(void) {
-    cem_swapcontext(&writer_ctx, &main_ctx);
-    bytes_written += 1;
+/* The waiting functions: each suspends its coroutine until main resumes it.
+ * `seen` and `tag` stay in callee-saved registers across the switch; `seen`
+ * is a value no entry value describes, so gdb can only read it from the
+ * register the command loaded from the context. */
+/* Out of line, so that `seen` and `tag` reach it as two separate values
+ * (the compiler cannot add them before the switch). */
+__attribute__((noinline)) void account(volatile int *counter, int seen, int tag) {
+    *counter = seen + tag;
 }
 
-__attribute__((noinline)) void wait_for_writer(void) {
+__attribute__((noinline)) void wait_for_reader(int tag) {
+    int seen = bytes_written;
+    cem_swapcontext(&writer_ctx, &main_ctx);
+    account(&bytes_written, seen, tag);
+}
+
+__attribute__((noinline)) void wait_for_writer(int tag) {
+    int seen = bytes_read;
     cem_swapcontext(&reader_ctx, &main_ctx);
-    bytes_read += 1;
+    account(&bytes_read, seen, tag);
 }
 
 __attribute__((noinline)) void reader_loop(int n) {
     bytes_read = n;
-    wait_for_writer();
-    bytes_read += 1;
+    wait_for_writer(n + 1);
+    bytes_read += n; /* n stays in a callee-saved register across the suspension */
 }
 
 __attribute__((noinline)) void writer_loop(int n) {
     bytes_written = n;
-    wait_for_reader();
-    bytes_written += 1;
+    wait_for_reader(n + 1);
+    bytes_written += n; /* n stays in a callee-saved register across the suspension */
 }
 
 __attribute__((noinline)) void reader_root(void) {
@@ -66,5 +79,5 @@ int main(void) {
     cem_swapcontext(&main_ctx, &reader_ctx); /* finishes reader_loop */
     cem_swapcontext(&main_ctx, &writer_ctx); /* finishes writer_loop */
     printf("read %d, written %d\n", bytes_read, bytes_written);
-    return bytes_read == 12 && bytes_written == 22 ? 0 : 1;
+    return bytes_read == 31 && bytes_written == 61 ? 0 : 1;
 }
