@@ -11,7 +11,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-JOBS=(lint native mutation aarch64 windows firmware riscv cortex_m packaging builds)
+JOBS=(lint native mutation aarch64 windows firmware riscv cortex_m packaging builds gdb)
 
 usage() {
     echo "usage: scripts/test.sh [JOB...]; jobs: ${JOBS[*]}"
@@ -271,6 +271,18 @@ job_cortex_m() {
     step "cortex-m: context without return_func stops at the udf trap (4 boards)" cortex_m_trap
     step "cortex-m: thumbv7em-none-eabi (soft-float) builds, switch touches no FP" cortex_m4_softfloat_build
     step "cortex-m: M0 switch is Thumb-1 only, no FP in M0/M3 switches (objdump)" cortex_m_switch_discipline
+}
+
+# gdb's cem-bt (share/gdb/cem_ctx.py) on two suspended Rust coroutines; the C
+# side runs as the CTests gdb_backtrace_* in every C suite.
+job_gdb() {
+    # shellcheck source=scripts/suites/gdb.sh
+    source "$ROOT/scripts/suites/gdb.sh"
+    step "gdb: cem-bt on two suspended Rust coroutines, x86_64 (debug, with/without frame pointers)" gdb_rust_coroutines
+    step "gdb: cem-bt on two suspended Rust coroutines, aarch64 (qemu-aarch64 gdb stub)" \
+        gdb_rust_coroutines aarch64-unknown-linux-gnu
+    step "gdb: cem-bt on two suspended Rust coroutines, riscv64 (qemu-riscv64 gdb stub)" \
+        gdb_rust_coroutines riscv64gc-unknown-linux-gnu
 }
 
 # Install, pkg-config, CMake package, archive hygiene, the crate, the echo server.

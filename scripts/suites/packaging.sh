@@ -120,10 +120,11 @@ pkg_check_elf_layout() {
     so=$(pkg_soversion)
     for f in include/cem_ctx.h include/context.h lib/libcem_ctx.a lib/libcem_ctx.so \
         "lib/libcem_ctx.so.$so" lib/pkgconfig/cem_ctx.pc lib/cmake/cem_ctx/cem_ctxConfig.cmake \
-        lib/cmake/cem_ctx/cem_ctxConfigVersion.cmake lib/cmake/cem_ctx/cem_ctxTargets.cmake; do
+        lib/cmake/cem_ctx/cem_ctxConfigVersion.cmake lib/cmake/cem_ctx/cem_ctxTargets.cmake \
+        share/cem_ctx/gdb/cem_ctx.py; do
         [ -e "$p/$f" ] || { echo "missing from the install: $f"; return 1; }
     done
-    echo "layout: headers, libcem_ctx.a, libcem_ctx.so.$so, cem_ctx.pc, cmake/cem_ctx/ present"
+    echo "layout: headers, libcem_ctx.a, libcem_ctx.so.$so, cem_ctx.pc, cmake/cem_ctx/, gdb script present"
 }
 
 # pkg_check_elf_exports PREFIX BINUTILS_PREFIX: only the exports are global in
