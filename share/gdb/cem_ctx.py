@@ -39,10 +39,8 @@ import gdb
 # every other register clobbered, so the function around it saved the
 # callee-saved ones in its own frame, where its CFI finds them.
 COROUTINE_FRAMES = {
-    # src/arch/x86_64_sysv.rs CoroutineFrame: mxcsr(4) fcw(4) rbx rbp resume.
-    "x86_64": {"pc": 24, "rbx": 8, "rbp": 16, "sp": 32},
-    # Issue 9's inline fast path: resume, MXCSR/x87 CW slot, rbx, rbp.
-    # "x86_64": {"pc": 0, "rbx": 16, "rbp": 24, "sp": 32},
+    # src/arch/x86_64_sysv.rs CoroutineFrame: resume, MXCSR/x87 CW slot, rbx, rbp.
+    "x86_64": {"pc": 0, "rbx": 16, "rbp": 24, "sp": 32},
     # src/arch/aarch64_aapcs64.rs CoroutineFrame: x29 resume x19 (unused).
     "aarch64": {"pc": 8, "x29": 0, "x19": 16, "sp": 32},
     # src/arch/riscv_psabi.rs CoroutineFrame on RV64: s0 resume s1 (unused).
@@ -55,9 +53,10 @@ ABI_MODULES = {"x86_64": "x86_64_sysv", "aarch64": "aarch64_aapcs64", "riscv": "
 # CoroutineFrame field names that hold the resume address.
 RESUME_FIELDS = ("resume", "rip", "pc", "ra", "lr")
 
-# Offset of CoroutineLink::coroutine_sp (one pointer in, src/arch/mod.rs),
-# for programs without the link block's type in their debuginfo.
-LINK_COROUTINE_SP = 8
+# Offset of CoroutineLink::coroutine_sp (after parent_sp and root_pc,
+# src/arch/mod.rs), for programs without the link block's type in their
+# debuginfo.
+LINK_COROUTINE_SP = 16
 
 
 def _arch():
@@ -163,6 +162,31 @@ def _coroutine_registers(value, arch, use_dwarf):
     return regs, "coroutine %s at sp 0x%x (frame layout: %s)" % (status, sp, source)
 
 
+def _coroutine_bt(full, from_tty):
+    """The backtrace of a suspended Rust coroutine, down to its start
+    trampoline. That frame's CFI continues into the coroutine's *last*
+    resumer (through the link block), which is right for a running coroutine
+    but stale for a suspended one, so the walk stops there. gdb shows the
+    trampoline as "<signal handler called>" (it is marked a signal frame so
+    that gdb accepts a resumer stack below the coroutine stack); it is named
+    here instead."""
+    frame, count = gdb.newest_frame(), 0
+    while frame is not None:
+        count += 1
+        name = frame.name() or ""
+        if frame.type() == gdb.SIGTRAMP_FRAME or "_coroutine_start" in name:
+            break
+        frame = frame.older()
+    if frame is None:
+        gdb.execute("bt full" if full else "bt", from_tty=from_tty)
+        return
+    if count > 1:
+        gdb.execute("bt %s%d" % ("full " if full else "", count - 1), from_tty=from_tty)
+    symbol = gdb.execute("info symbol 0x%x" % frame.pc(), to_string=True).split(" in section")[0]
+    gdb.write("#%-2d 0x%016x in %s (the coroutine's root; suspended, so no resumer below)\n"
+              % (count - 1, frame.pc(), symbol.strip()))
+
+
 class CemBacktrace(gdb.Command):
     """Print the backtrace of a suspended cem-ctx context or Rust coroutine.
 
@@ -202,7 +226,8 @@ debuginfo describes it."""
                                "(type %s)" % (" ".join(words), ctx.type))
         arch = _arch()
         names = _field_names(ctx)
-        if "link" in names or "coroutine_sp" in names:
+        coroutine = "link" in names or "coroutine_sp" in names
+        if coroutine:
             saved, note = _coroutine_registers(ctx, arch, use_dwarf)
             gdb.write(note + "\n")
         else:
@@ -213,7 +238,10 @@ debuginfo describes it."""
         try:
             for r, v in saved.items():
                 gdb.execute("set $%s = %d" % (r, v), to_string=True)
-            gdb.execute("bt full" if full else "bt", from_tty=from_tty)
+            if coroutine:
+                _coroutine_bt(full, from_tty)
+            else:
+                gdb.execute("bt full" if full else "bt", from_tty=from_tty)
         finally:
             for r, v in original.items():
                 gdb.execute("set $%s = %d" % (r, v), to_string=True)
