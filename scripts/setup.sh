@@ -24,6 +24,8 @@ APT_PACKAGES=(
     pkg-config jq
     # benchmark suite (built by the test command, run by scripts/bench.sh)
     libboost-context-dev fonts-dejavu-core valgrind
+    # valgrind job: memcheck (valgrind, above) and jq for cargo's JSON
+    jq
 )
 # Installed without their Recommends (qemu-system-* would pull in GTK front ends).
 APT_PACKAGES_LEAN=(
