@@ -81,20 +81,20 @@ valgrind_rust_suites() {
     for skip in "${VALGRIND_RUST_SKIPS[@]}"; do args+=(--skip "$skip"); done
     echo "SKIPPED under valgrind: ${VALGRIND_RUST_SKIPS[*]} (reasons in scripts/suites/valgrind.sh; the native runs cover them)"
     for profile in "" --release; do
-    for features in "" "--features std"; do
-        for suite in switch coroutine; do
-            # shellcheck disable=SC2086
-            bin=$(cargo test -p cem-ctx $profile $features --test "$suite" --no-run --message-format=json |
-                jq -r 'select(.executable != null) | .executable') || return 1
-            [ -x "$bin" ] || { echo "no test binary for $suite $profile $features"; return 1; }
-            echo "-- memcheck: $suite suite, ${profile:-debug} $features"
-            # The suites leak their stacks on purpose (Coroutine::new wants
-            # 'static stacks: vec![..].leak()), so leaks are reported, not errors.
-            CEM_VALGRIND_LOG_DIR=$logs CEM_VALGRIND_LEAK_CHECK=summary \
-                "$VALGRIND_MEMCHECK" "$bin" --test-threads 1 "${args[@]}" || return 1
-            runs=$((runs + 1))
+        for features in "" "--features std"; do
+            for suite in switch coroutine; do
+                # shellcheck disable=SC2086
+                bin=$(cargo test -p cem-ctx $profile $features --test "$suite" --no-run --message-format=json |
+                    jq -r 'select(.executable != null) | .executable') || return 1
+                [ -x "$bin" ] || { echo "no test binary for $suite $profile $features"; return 1; }
+                echo "-- memcheck: $suite suite, $([ -n "$profile" ] && echo release || echo debug) $features"
+                # The suites leak their stacks on purpose (Coroutine::new wants
+                # 'static stacks: vec![..].leak()), so leaks are reported, not errors.
+                CEM_VALGRIND_LOG_DIR=$logs CEM_VALGRIND_LEAK_CHECK=summary \
+                    "$VALGRIND_MEMCHECK" "$bin" --test-threads 1 "${args[@]}" || return 1
+                runs=$((runs + 1))
+            done
         done
-    done
     done
     valgrind_logs_clean "$logs" "$runs"
 }
