@@ -282,7 +282,7 @@ job_valgrind() {
     source "$ROOT/scripts/suites/valgrind.sh"
     step "valgrind: c suite under memcheck (ctest; 0 errors, no stack-switch warning)" valgrind_c_suite
     step "valgrind: main job (scheduler.c, both backends) under memcheck" valgrind_main_job
-    step "valgrind: rust switch + coroutine suites under memcheck (release, with and without std)" valgrind_rust_suites
+    step "valgrind: rust switch + coroutine suites under memcheck (debug, release; with and without std)" valgrind_rust_suites
     step "valgrind: without stack registration the same runs fail (negative control)" valgrind_negative_control
 }
 
