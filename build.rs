@@ -34,6 +34,9 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(cem_arm_m)");
     println!("cargo::rustc-check-cfg=cfg(cem_thumb1)");
     println!("cargo::rustc-check-cfg=cfg(cem_stack_limit)");
+    println!("cargo::rustc-check-cfg=cfg(cem_valgrind)");
+    // Set by hand (RUSTFLAGS) only: compiles the Valgrind requests out (src/valgrind.rs).
+    println!("cargo::rustc-check-cfg=cfg(cem_valgrind_off)");
     println!("cargo::rerun-if-env-changed=CARGO_ENCODED_RUSTFLAGS");
     println!("cargo::rerun-if-changed=build.rs");
 
@@ -64,6 +67,9 @@ fn main() {
     }
     if fp_state {
         println!("cargo::rustc-cfg=cem_fp_state");
+    }
+    if valgrind_target(&arch) && env::var_os("CARGO_CFG_CEM_VALGRIND_OFF").is_none() {
+        println!("cargo::rustc-cfg=cem_valgrind");
     }
     if arch.starts_with("riscv") && riscv_isa().1 {
         println!("cargo::rustc-cfg=cem_riscv_d");
@@ -120,4 +126,18 @@ fn arm_m_fpu(has: &dyn Fn(&str) -> bool) -> bool {
         }
     }
     fpu
+}
+
+/// Targets whose Valgrind client-request sequence `src/valgrind.rs` emits
+/// (`cem_valgrind`): x86-64 Linux/Android/FreeBSD and AArch64 Linux/Android,
+/// the platforms valgrind.h defines these sequences for. `--cfg
+/// cem_valgrind_off` in RUSTFLAGS turns it off (the test command's negative
+/// control).
+fn valgrind_target(arch: &str) -> bool {
+    let os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    match arch {
+        "x86_64" => matches!(os.as_str(), "linux" | "android" | "freebsd"),
+        "aarch64" => matches!(os.as_str(), "linux" | "android"),
+        _ => false,
+    }
 }

@@ -23,7 +23,10 @@ APT_PACKAGES=(
     # packaging job: pkg-config consumers, JSON from cargo metadata
     pkg-config jq
     # benchmark suite (built by the test command, run by scripts/bench.sh)
-    libboost-context-dev fonts-dejavu-core valgrind
+    libboost-context-dev fonts-dejavu-core
+    # valgrind job (memcheck over the C and Rust suites) and scripts/bench.sh;
+    # it also needs jq (packaging line above)
+    valgrind
 )
 # Installed without their Recommends (qemu-system-* would pull in GTK front ends).
 APT_PACKAGES_LEAN=(

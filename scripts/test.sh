@@ -11,7 +11,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-JOBS=(lint native mutation aarch64 windows firmware riscv cortex_m packaging builds gdb)
+JOBS=(lint native mutation aarch64 windows firmware riscv cortex_m packaging builds gdb valgrind)
 
 usage() {
     echo "usage: scripts/test.sh [JOB...]; jobs: ${JOBS[*]}"
@@ -312,6 +312,17 @@ job_builds() {
     step "build check, x86_64-apple-darwin" cross_archive x86_64-apple-darwin libcem_ctx.a _
     step "build check, aarch64-apple-darwin" cross_archive aarch64-apple-darwin libcem_ctx.a _
     step "build check, x86_64-pc-windows-msvc (cem_ctx.lib)" cross_archive x86_64-pc-windows-msvc cem_ctx.lib
+}
+
+# Memcheck over the C suite, the main job's program and the Rust suites, with
+# every context stack registered (src/valgrind.rs), and a negative control.
+job_valgrind() {
+    # shellcheck source=scripts/suites/valgrind.sh
+    source "$ROOT/scripts/suites/valgrind.sh"
+    step "valgrind: c suite under memcheck (ctest; 0 errors, no stack-switch warning)" valgrind_c_suite
+    step "valgrind: main job (scheduler.c, both backends) under memcheck" valgrind_main_job
+    step "valgrind: rust switch + coroutine suites under memcheck (debug, release; with and without std)" valgrind_rust_suites
+    step "valgrind: without stack registration the same runs fail (negative control)" valgrind_negative_control
 }
 
 for job in "${selected[@]}"; do

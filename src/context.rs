@@ -152,6 +152,10 @@ unsafe fn make_context_raw(
     let ret = return_func.unwrap_or(unsafe {
         core::mem::transmute::<unsafe extern "C" fn() -> !, EntryFn>(trap_fn)
     });
+    // Under Valgrind the range becomes a known stack, and earlier stacks it
+    // overlaps are retired first, so that init's writes land in accessible
+    // memory (src/valgrind.rs). Natively one no-op request.
+    crate::valgrind::register_context_stack(stack_base as usize, top);
     // SAFETY: check_args proved top - MIN_STACK_SIZE .. top lies inside the
     // caller's stack; the caller promised it is writable.
     ctx.write(unsafe { native::init(stack_base as usize, top, func, arg, ret, trap_fn) });

@@ -205,6 +205,9 @@ pub struct Coroutine<'f, I, Y, R, S: Stack> {
     data: *mut Header,
     drop_closure: unsafe fn(*mut Header),
     state: State,
+    /// Valgrind's id for the stack (src/valgrind.rs), ended when the stack is
+    /// given up.
+    valgrind: crate::valgrind::StackRegistration,
     _closure_lifetime: PhantomData<&'f mut ()>,
     _values: PhantomData<fn(I) -> (Y, R)>,
     _not_send: NotSendSync,
@@ -380,6 +383,7 @@ impl<'f, I, Y, R, S: Stack> Coroutine<'f, I, Y, R, S> {
             data: data as *mut Header,
             drop_closure: drop_closure::<F>,
             state: State::Fresh,
+            valgrind: crate::valgrind::StackRegistration::new(base, top),
             _closure_lifetime: PhantomData,
             _values: PhantomData,
             _not_send: PhantomData,
@@ -434,6 +438,7 @@ impl<'f, I, Y, R, S: Stack> Coroutine<'f, I, Y, R, S> {
     pub fn into_stack(self) -> S {
         let mut this = ManuallyDrop::new(self);
         this.finish();
+        this.valgrind.end();
         // SAFETY: `this` is never used or dropped again.
         unsafe { ManuallyDrop::take(&mut this.stack) }
     }
@@ -474,6 +479,7 @@ impl<'f, I, Y, R, S: Stack> Coroutine<'f, I, Y, R, S> {
 impl<I, Y, R, S: Stack> Drop for Coroutine<'_, I, Y, R, S> {
     fn drop(&mut self) {
         self.finish();
+        self.valgrind.end();
         // SAFETY: dropped once, here.
         unsafe { ManuallyDrop::drop(&mut self.stack) }
     }

@@ -107,6 +107,7 @@ pub mod context;
 pub mod coroutine;
 pub mod ffi;
 pub mod stack;
+mod valgrind;
 
 pub use context::{
     make_context, make_context_with_arg, prefetch_context, prefetch_stack, saved_stack_pointer,
