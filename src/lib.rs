@@ -106,6 +106,8 @@ pub mod arch;
 pub mod context;
 pub mod coroutine;
 pub mod ffi;
+#[cfg(all(feature = "std", any(unix, windows)))]
+mod overflow;
 pub mod stack;
 
 pub use context::{

@@ -71,16 +71,27 @@ mod guard {
     /// corrupting memory. Unmapped on drop.
     ///
     /// - Unix: the guard page is `PROT_NONE`; an overflow raises SIGSEGV
-    ///   (handle it on a `sigaltstack` if you want to report it).
+    ///   (SIGBUS on macOS).
     /// - Windows: the guard page is `PAGE_GUARD`, as on Windows thread stacks:
     ///   the first touch raises `STATUS_GUARD_PAGE_VIOLATION` and makes the
     ///   page accessible, which gives the exception dispatcher room to run on
     ///   the overflowed stack (a no-access page would leave it none).
     ///   Continuing past that exception is not supported.
+    ///
+    /// An overflow into the guard page prints which stack overflowed to
+    /// stderr and aborts the process, like Rust's message for a thread stack
+    /// (README, "Stack overflow"): `cem-ctx: coroutine stack 0x…-0x… (guard
+    /// page 0x…-0x…) overflowed in thread 'main'; aborting`. Faults anywhere
+    /// else go to the handler installed before (Rust's, the program's own, or
+    /// the default action). `new` installs the handler once per process (a
+    /// SIGSEGV/SIGBUS handler on an alternate signal stack, which it gives
+    /// the thread if it has none; on Windows a vectored exception handler).
     pub struct GuardPageStack {
         mapping: *mut u8,
         mapping_len: usize,
         page: usize,
+        /// Entry in the overflow handler's registry; removed before unmapping.
+        registration: Option<crate::overflow::Registration>,
     }
 
     impl GuardPageStack {
@@ -94,10 +105,13 @@ mod guard {
             let usable = size.div_ceil(page).max(1) * page;
             let mapping_len = usable + page;
             let mapping = os::map(mapping_len, page)?;
+            let lo = mapping as usize;
+            let registration = Some(crate::overflow::register(lo, lo + page, lo + mapping_len));
             Ok(GuardPageStack {
                 mapping,
                 mapping_len,
                 page,
+                registration,
             })
         }
 
@@ -119,6 +133,9 @@ mod guard {
 
     impl Drop for GuardPageStack {
         fn drop(&mut self) {
+            // Out of the registry first, so that a fault in a mapping placed
+            // here later is never reported as this stack's.
+            drop(self.registration.take());
             os::unmap(self.mapping, self.mapping_len);
         }
     }
