@@ -273,6 +273,7 @@ mod isolate {
 fn main() {
     isolate::run_if_child();
     let args = Arguments::from_args();
+    #[cfg_attr(windows, allow(unused_mut))]
     let mut tests = vec![
         Trial::test("overflow_in_coroutine_is_reported_and_aborts", || {
             expect_overflow_report("overflow", "victim")
