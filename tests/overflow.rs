@@ -64,17 +64,18 @@ fn null_write() {
 }
 
 /// Runs one scenario in the child; ends the process (a clean exit means the
-/// fault did not happen).
+/// fault did not happen). It runs on the thread the parent named (see
+/// `run_named`).
 fn child(scenario: &str) -> ! {
     match scenario {
-        // The overflow in a named thread that has the alternate signal stack
-        // Rust's runtime gave it.
-        "overflow" => run_in_thread("victim", || in_coroutine(announced_stack(), overflow)),
+        // The overflow on a thread that has the alternate signal stack Rust's
+        // runtime gave it.
+        "overflow" => in_coroutine(announced_stack(), overflow),
         // A thread with no alternate signal stack: GuardPageStack::new must
         // give it one, or the kernel cannot run the handler on the overflowed
         // stack and the process dies with a bare SIGSEGV.
         #[cfg(unix)]
-        "overflow-no-altstack" => run_in_thread("no-altstack", || {
+        "overflow-no-altstack" => {
             // SAFETY: disabling this thread's alternate stack while not on it.
             unsafe {
                 let off = libc::stack_t {
@@ -85,10 +86,10 @@ fn child(scenario: &str) -> ! {
                 assert_eq!(libc::sigaltstack(&off, core::ptr::null_mut()), 0);
             }
             in_coroutine(announced_stack(), overflow)
-        }),
+        }
         // A fault that is not an overflow, with the handler installed (by
         // GuardPageStack::new): must reach the previous handler.
-        "null-write" => run_in_thread("victim", || in_coroutine(announced_stack(), null_write)),
+        "null-write" => in_coroutine(announced_stack(), null_write),
         _ => {}
     }
     say("child came back\n");
@@ -97,13 +98,21 @@ fn child(scenario: &str) -> ! {
 
 const CAME_BACK: i32 = 7;
 
-fn run_in_thread(name: &str, f: fn()) {
+/// Runs `scenario` in a child process, on a thread named `thread`. On Unix
+/// the parent forks from a thread of that name (the child's only thread is
+/// its copy, with the same std name and alternate signal stack): a thread
+/// created in a forked child trips qemu-user's assertions. On Windows the
+/// child starts the thread itself.
+fn run_named(thread: &str, scenario: &str) -> Result<(End, String), Failed> {
+    let scenario = scenario.to_owned();
+    let t = thread.to_owned();
     std::thread::Builder::new()
-        .name(name.into())
-        .spawn(f)
-        .expect("spawn")
+        .name(thread.into())
+        .spawn(move || isolate::run(&scenario, &t))
+        .map_err(|e| format!("spawn: {e}"))?
         .join()
-        .ok();
+        .map_err(|_| "the thread running the child panicked")?
+        .map_err(Failed::from)
 }
 
 /// How a child ended.
@@ -149,7 +158,7 @@ fn aborted() -> End {
 }
 
 fn expect_overflow_report(scenario: &str, thread: &str) -> Result<(), Failed> {
-    let (end, stderr) = isolate::run(scenario)?;
+    let (end, stderr) = run_named(thread, scenario)?;
     let want = report(expected(&stderr)?, thread);
     if !stderr.contains(&want) {
         return Err(format!("{scenario}: stderr lacks\n  {want}got:\n{stderr}").into());
@@ -165,7 +174,7 @@ fn expect_overflow_report(scenario: &str, thread: &str) -> Result<(), Failed> {
 }
 
 fn null_write_is_not_reported() -> Result<(), Failed> {
-    let (end, stderr) = isolate::run("null-write")?;
+    let (end, stderr) = run_named("victim", "null-write")?;
     expected(&stderr)?;
     if stderr.contains("cem-ctx") {
         return Err(format!("a fault that is no overflow was reported:\n{stderr}").into());
@@ -188,7 +197,7 @@ mod isolate {
     /// the child ended and what it wrote to stderr. An alarm ends a child
     /// that hangs (a handler that returns without handing the fault on would
     /// fault again forever).
-    pub fn run(scenario: &str) -> Result<(End, String), String> {
+    pub fn run(scenario: &str, _thread: &str) -> Result<(End, String), String> {
         let mut fds = [0; 2];
         // SAFETY: a pipe into our array.
         if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
@@ -245,12 +254,15 @@ mod isolate {
     use std::process::Command;
 
     const CHILD_VAR: &str = "CEM_CTX_OVERFLOW_CHILD";
+    const THREAD_VAR: &str = "CEM_CTX_OVERFLOW_THREAD";
 
-    /// Re-runs this binary for `scenario`; returns its exit code and stderr.
-    pub fn run(scenario: &str) -> Result<(End, String), String> {
+    /// Re-runs this binary for `scenario` on a thread named `thread`;
+    /// returns its exit code and stderr.
+    pub fn run(scenario: &str, thread: &str) -> Result<(End, String), String> {
         let exe = std::env::current_exe().map_err(|e| e.to_string())?;
         let out = Command::new(&exe)
             .env(CHILD_VAR, scenario)
+            .env(THREAD_VAR, thread)
             .output()
             .map_err(|e| format!("starting {}: {e}", exe.display()))?;
         let code = out
@@ -265,7 +277,14 @@ mod isolate {
 
     pub fn run_if_child() {
         if let Ok(scenario) = std::env::var(CHILD_VAR) {
-            super::child(&scenario);
+            let thread = std::env::var(THREAD_VAR).unwrap_or_default();
+            std::thread::Builder::new()
+                .name(thread)
+                .spawn(move || super::child(&scenario))
+                .expect("spawn")
+                .join()
+                .ok();
+            std::process::exit(super::CAME_BACK);
         }
     }
 }
