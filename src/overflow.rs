@@ -16,7 +16,9 @@
 //!   it installs its own overflow handler; a thread without one gets one
 //!   here on its first `GuardPageStack` (freed when the thread exits).
 //! - Windows: a vectored exception handler, which runs before any frame-based
-//!   handler (and before Rust's own, which only knows the thread's stack).
+//!   handler (and before Rust's own, which only knows the thread's stack);
+//!   it ends the process with STATUS_STACK_OVERFLOW, the status an
+//!   overflowed thread stack ends with.
 //!
 //! The registry is read from a signal handler, so the reader takes no lock,
 //! allocates nothing and calls only async-signal-safe functions (POSIX.1-2017
@@ -382,12 +384,15 @@ mod os {
     use std::sync::Once;
     use windows_sys::Win32::Foundation::{
         EXCEPTION_ACCESS_VIOLATION, EXCEPTION_GUARD_PAGE, EXCEPTION_STACK_OVERFLOW,
+        STATUS_STACK_OVERFLOW,
     };
     use windows_sys::Win32::Storage::FileSystem::WriteFile;
     use windows_sys::Win32::System::Console::{GetStdHandle, STD_ERROR_HANDLE};
     use windows_sys::Win32::System::Diagnostics::Debug::{
-        AddVectoredExceptionHandler, EXCEPTION_CONTINUE_SEARCH, EXCEPTION_POINTERS,
+        AddVectoredExceptionHandler, EXCEPTION_CONTINUE_EXECUTION, EXCEPTION_CONTINUE_SEARCH,
+        EXCEPTION_POINTERS,
     };
+    use windows_sys::Win32::System::Threading::{GetCurrentProcess, TerminateProcess};
 
     static INSTALL: Once = Once::new();
 
@@ -419,8 +424,68 @@ mod os {
             EXCEPTION_STACK_OVERFLOW => find(stack_pointer(ctx), |lo, _, top| (lo, top)),
             _ => None,
         };
-        if let Some(hit) = hit {
-            let report = Report::new(&hit);
+        let Some(hit) = hit else {
+            return EXCEPTION_CONTINUE_SEARCH;
+        };
+        // The handler runs on what is left of the overflowed stack (the
+        // guard page, made accessible by the violation). Writing and ending
+        // the process from there is not reliable (under Wine 8 the process
+        // then ends with status 0), so resume on a stack of our own in
+        // `report_and_exit`, with the report formatted here.
+        let report = Report::new(&hit);
+        // SAFETY: only the first overflow gets past CLAIMED; the process
+        // ends in report_and_exit. A second one at the same time (another
+        // thread) waits here for that end, so two reports never mix.
+        unsafe {
+            if CLAIMED.swap(true, core::sync::atomic::Ordering::AcqRel) {
+                loop {
+                    core::hint::spin_loop();
+                }
+            }
+            *REPORT.0.get() = Some(report);
+            redirect(&mut *(*info).ContextRecord);
+        }
+        EXCEPTION_CONTINUE_EXECUTION
+    }
+
+    static CLAIMED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+    struct Slot<T>(core::cell::UnsafeCell<T>);
+    // SAFETY: written once by the thread that set CLAIMED, then read only by
+    // that thread in report_and_exit.
+    unsafe impl<T> Sync for Slot<T> {}
+    static REPORT: Slot<Option<Report>> = Slot(core::cell::UnsafeCell::new(None));
+
+    /// The stack `report_and_exit` runs on: WriteFile and TerminateProcess
+    /// need a few KiB.
+    #[repr(align(16))]
+    struct EmergencyStack(#[allow(dead_code)] [u8; EMERGENCY_SIZE]);
+    const EMERGENCY_SIZE: usize = 64 * 1024;
+    static EMERGENCY: Slot<EmergencyStack> = Slot(core::cell::UnsafeCell::new(EmergencyStack(
+        [0; EMERGENCY_SIZE],
+    )));
+
+    /// Makes the faulting thread continue in `report_and_exit` on EMERGENCY
+    /// once the handler returns EXCEPTION_CONTINUE_EXECUTION.
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn redirect(ctx: &mut windows_sys::Win32::System::Diagnostics::Debug::CONTEXT) {
+        let top = EMERGENCY.0.get() as usize + EMERGENCY_SIZE;
+        // As if `report_and_exit` had been called: rsp + 8 is 16-byte
+        // aligned at entry, with the 32 bytes of home space above the return
+        // address (Microsoft x64 calling convention, "Stack allocation").
+        ctx.Rsp = (top - 32 - 8) as u64;
+        ctx.Rip = report_and_exit as *const () as u64;
+    }
+
+    /// Elsewhere (AArch64 Windows, untested here): report from the handler.
+    #[cfg(not(target_arch = "x86_64"))]
+    unsafe fn redirect(_: &mut windows_sys::Win32::System::Diagnostics::Debug::CONTEXT) {
+        report_and_exit()
+    }
+
+    extern "system" fn report_and_exit() -> ! {
+        // SAFETY: set by on_exception before it redirected this thread here.
+        if let Some(report) = unsafe { (*REPORT.0.get()).as_ref() } {
             let b = report.bytes();
             let mut written = 0;
             // SAFETY: a plain write to the standard error handle.
@@ -433,9 +498,14 @@ mod os {
                     core::ptr::null_mut(),
                 )
             };
-            std::process::abort();
         }
-        EXCEPTION_CONTINUE_SEARCH
+        // End as an unhandled overflow of a thread stack ends (and as Rust's
+        // own handler lets it): exit status STATUS_STACK_OVERFLOW.
+        // SAFETY: ends this process.
+        unsafe { TerminateProcess(GetCurrentProcess(), STATUS_STACK_OVERFLOW as u32) };
+        loop {
+            core::hint::spin_loop();
+        }
     }
 
     #[cfg(target_arch = "x86_64")]

@@ -148,13 +148,14 @@ fn report(r: [usize; 3], thread: &str) -> String {
     )
 }
 
-/// How `abort` ends a process here: SIGABRT on Unix; on Windows Rust's
-/// `process::abort` is `__fastfail`, STATUS_STACK_BUFFER_OVERRUN.
+/// How the report ends the process: `abort()`, SIGABRT, on Unix; on
+/// Windows the exit status of an overflowed thread stack,
+/// STATUS_STACK_OVERFLOW.
 fn aborted() -> End {
     #[cfg(unix)]
     return End::Signal(libc::SIGABRT);
     #[cfg(windows)]
-    return End::Exit(0xC000_0409_u32 as i32);
+    return End::Exit(0xC000_00FD_u32 as i32);
 }
 
 fn expect_overflow_report(scenario: &str, thread: &str) -> Result<(), Failed> {
