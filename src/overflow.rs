@@ -26,7 +26,7 @@
 //! list of nodes that are never freed but reused.
 
 use core::ptr;
-use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering::*};
+use core::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering::*};
 use std::boxed::Box;
 
 /// One registry entry. `guard_lo` is the key and is published last (Release)
@@ -67,6 +67,10 @@ pub(crate) fn register(guard_lo: usize, guard_hi: usize, top: usize) -> Registra
     os::ensure_alt_stack();
     let name: Box<str> = std::thread::current().name().unwrap_or("<unnamed>").into();
     let node = claim_node();
+    // Seqlock-style (the key is the sequence): the key's clear by the last
+    // owner happens-before this fence, so a reader that sees a field written
+    // below and then fences (find) sees the key cleared or replaced.
+    fence(Release);
     node.guard_hi.store(guard_hi, Relaxed);
     node.top.store(top, Relaxed);
     node.name.store(name.as_ptr().cast_mut(), Relaxed);
@@ -148,7 +152,8 @@ fn find(addr: usize, range: impl Fn(usize, usize, usize) -> (usize, usize)) -> O
                     name: node.name.load(Relaxed),
                     name_len: node.name_len.load(Relaxed),
                 };
-                if node.guard_lo.load(Acquire) == guard_lo {
+                fence(Acquire);
+                if node.guard_lo.load(Relaxed) == guard_lo {
                     return Some(hit);
                 }
             }

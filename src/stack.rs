@@ -79,13 +79,16 @@ mod guard {
     ///   Continuing past that exception is not supported.
     ///
     /// An overflow into the guard page prints which stack overflowed to
-    /// stderr and aborts the process, like Rust's message for a thread stack
+    /// stderr and ends the process, like Rust's message for a thread stack
     /// (README, "Stack overflow"): `cem-ctx: coroutine stack 0x…-0x… (guard
-    /// page 0x…-0x…) overflowed in thread 'main'; aborting`. Faults anywhere
-    /// else go to the handler installed before (Rust's, the program's own, or
-    /// the default action). `new` installs the handler once per process (a
-    /// SIGSEGV/SIGBUS handler on an alternate signal stack, which it gives
-    /// the thread if it has none; on Windows a vectored exception handler).
+    /// page 0x…-0x…) overflowed in thread 'main'; aborting`, then `abort()`
+    /// (SIGABRT) on Unix, exit status `STATUS_STACK_OVERFLOW` on Windows.
+    /// Faults anywhere else go to the handler installed before (Rust's, the
+    /// program's own, or the default action). `new` installs the handler
+    /// once per process (a SIGSEGV/SIGBUS handler on an alternate signal
+    /// stack, which it gives the thread if it has none, 64 KiB; on Windows a
+    /// vectored exception handler) and enters the stack in its registry;
+    /// drop removes it.
     pub struct GuardPageStack {
         mapping: *mut u8,
         mapping_len: usize,

@@ -71,6 +71,22 @@ fn child(scenario: &str) -> ! {
         // The overflow on a thread that has the alternate signal stack Rust's
         // runtime gave it.
         "overflow" => in_coroutine(announced_stack(), overflow),
+        // The same among many live stacks, after others were dropped and
+        // their registry entries reused: the report must name the one that
+        // overflowed, not another live or dead one.
+        "overflow-among-many" => {
+            let mut live: Vec<GuardPageStack> = (0..64)
+                .map(|_| GuardPageStack::new(16 * 1024).expect("GuardPageStack::new"))
+                .collect();
+            for i in (0..64).step_by(2).rev() {
+                drop(live.swap_remove(i));
+            }
+            live.extend((0..16).map(|_| GuardPageStack::new(32 * 1024).expect("new")));
+            let victim = announced_stack();
+            live.extend((0..16).map(|_| GuardPageStack::new(8 * 1024).expect("new")));
+            black_box(&live);
+            in_coroutine(victim, overflow)
+        }
         // A thread with no alternate signal stack: GuardPageStack::new must
         // give it one, or the kernel cannot run the handler on the overflowed
         // stack and the process dies with a bare SIGSEGV.
@@ -360,6 +376,9 @@ fn main() {
     let mut tests = vec![
         Trial::test("overflow_in_coroutine_is_reported_and_aborts", || {
             expect_overflow_report("overflow", "victim")
+        }),
+        Trial::test("overflow_among_many_stacks_names_the_right_one", || {
+            expect_overflow_report("overflow-among-many", "victim")
         }),
         Trial::test(
             "other_fault_in_coroutine_goes_to_previous_handler",
