@@ -69,7 +69,7 @@
 //!
 //! | feature | default | what it adds |
 //! |---------|---------|--------------|
-//! | `std` | off | a panic inside a coroutine propagates to the resumer; dropping a suspended coroutine unwinds its stack (destructors run); `GuardPageStack` (mmap / VirtualAlloc with a guard page); `Box<[u8]>` as a stack |
+//! | `std` | off | a panic inside a coroutine propagates to the resumer; dropping a suspended coroutine unwinds its stack (destructors run); `GuardPageStack` (mmap / VirtualAlloc with a guard page; an overflow into it prints which stack overflowed and aborts); `Box<[u8]>` as a stack |
 //!
 //! Without `std` the crate needs no allocator and no OS. A firmware crate
 //! depends on it and defines its own `#[panic_handler]`; see
@@ -106,6 +106,8 @@ pub mod arch;
 pub mod context;
 pub mod coroutine;
 pub mod ffi;
+#[cfg(all(feature = "std", any(unix, windows)))]
+mod overflow;
 pub mod stack;
 mod valgrind;
 

@@ -62,6 +62,13 @@ pub fn high_water_mark(stack: &[u8]) -> usize {
 #[cfg(all(feature = "std", any(unix, windows)))]
 pub use guard::GuardPageStack;
 
+/// Windows only: bytes of committed memory a [`GuardPageStack`] keeps below
+/// its guard page, so that the exception dispatcher and the overflow
+/// handler, which run on the overflowed stack, stay inside the mapping
+/// (16 KiB, rounded up to whole pages; a no-access page lies below it).
+#[cfg(all(feature = "std", windows))]
+pub const WINDOWS_OVERFLOW_RESERVE: usize = 16 * 1024;
+
 #[cfg(all(feature = "std", any(unix, windows)))]
 mod guard {
     use super::Stack;
@@ -71,16 +78,37 @@ mod guard {
     /// corrupting memory. Unmapped on drop.
     ///
     /// - Unix: the guard page is `PROT_NONE`; an overflow raises SIGSEGV
-    ///   (handle it on a `sigaltstack` if you want to report it).
+    ///   (SIGBUS on macOS).
     /// - Windows: the guard page is `PAGE_GUARD`, as on Windows thread stacks:
     ///   the first touch raises `STATUS_GUARD_PAGE_VIOLATION` and makes the
     ///   page accessible, which gives the exception dispatcher room to run on
-    ///   the overflowed stack (a no-access page would leave it none).
+    ///   the overflowed stack (a no-access page would leave it none). Below it
+    ///   lie `stack::WINDOWS_OVERFLOW_RESERVE` bytes of committed memory and then a
+    ///   `PAGE_NOACCESS` page: one page is not enough for the dispatcher and
+    ///   the vectored handler (like `SetThreadStackGuarantee` for threads), and
+    ///   without the reserve they would write below the mapping. The guard
+    ///   range is then the whole region below the usable stack.
     ///   Continuing past that exception is not supported.
+    ///
+    /// An overflow into the guard page prints which stack overflowed to
+    /// stderr and ends the process, like Rust's message for a thread stack
+    /// (README, "Stack overflow"): `cem-ctx: coroutine stack 0x…-0x… (guard
+    /// page 0x…-0x…) overflowed in thread 'main'; aborting`, then `abort()`
+    /// (SIGABRT) on Unix, exit status `STATUS_STACK_OVERFLOW` on Windows.
+    /// Faults anywhere else go to the handler installed before (Rust's, the
+    /// program's own, or the default action). `new` installs the handler
+    /// once per process (a SIGSEGV/SIGBUS handler on an alternate signal
+    /// stack, which it gives the thread if it has none, 64 KiB; on Windows a
+    /// vectored exception handler) and enters the stack in its registry;
+    /// drop removes it.
     pub struct GuardPageStack {
         mapping: *mut u8,
         mapping_len: usize,
-        page: usize,
+        /// Bytes below the usable stack: the guard page (Windows: with the
+        /// overflow reserve and a no-access page).
+        guard_len: usize,
+        /// Entry in the overflow handler's registry; removed before unmapping.
+        registration: Option<crate::overflow::Registration>,
     }
 
     impl GuardPageStack {
@@ -92,18 +120,26 @@ mod guard {
         pub fn new(size: usize) -> std::io::Result<Self> {
             let page = page_size();
             let usable = size.div_ceil(page).max(1) * page;
-            let mapping_len = usable + page;
-            let mapping = os::map(mapping_len, page)?;
+            let guard_len = os::guard_len(page);
+            let mapping_len = usable + guard_len;
+            let mapping = os::map(mapping_len, guard_len, page)?;
+            let lo = mapping as usize;
+            let registration = Some(crate::overflow::register(
+                lo,
+                lo + guard_len,
+                lo + mapping_len,
+            ));
             Ok(GuardPageStack {
                 mapping,
                 mapping_len,
-                page,
+                guard_len,
+                registration,
             })
         }
 
         /// Usable bytes (above the guard page).
         pub fn len(&self) -> usize {
-            self.mapping_len - self.page
+            self.mapping_len - self.guard_len
         }
 
         /// Always false: a guard-page stack has at least one usable page.
@@ -111,14 +147,21 @@ mod guard {
             false
         }
 
-        /// Address range of the guard page: `[start, end)`.
+        /// Address range of the guard page (Windows: the guard region, see
+        /// above): `[start, end)`; the usable stack starts at `end`.
         pub fn guard_range(&self) -> (usize, usize) {
-            (self.mapping as usize, self.mapping as usize + self.page)
+            (
+                self.mapping as usize,
+                self.mapping as usize + self.guard_len,
+            )
         }
     }
 
     impl Drop for GuardPageStack {
         fn drop(&mut self) {
+            // Out of the registry first, so that a fault in a mapping placed
+            // here later is never reported as this stack's.
+            drop(self.registration.take());
             os::unmap(self.mapping, self.mapping_len);
         }
     }
@@ -128,7 +171,7 @@ mod guard {
     unsafe impl Stack for GuardPageStack {
         fn region(&mut self) -> (*mut u8, usize) {
             // SAFETY: the guard page is inside the mapping.
-            (unsafe { self.mapping.add(self.page) }, self.len())
+            (unsafe { self.mapping.add(self.guard_len) }, self.len())
         }
     }
 
@@ -156,7 +199,11 @@ mod guard {
     mod os {
         use std::io::Error;
 
-        pub fn map(len: usize, guard: usize) -> std::io::Result<*mut u8> {
+        pub fn guard_len(page: usize) -> usize {
+            page
+        }
+
+        pub fn map(len: usize, guard: usize, _page: usize) -> std::io::Result<*mut u8> {
             // SAFETY: an anonymous private mapping; checked below.
             let p = unsafe {
                 libc::mmap(
@@ -191,10 +238,15 @@ mod guard {
         use std::io::Error;
         use windows_sys::Win32::System::Memory::{
             VirtualAlloc, VirtualFree, VirtualProtect, MEM_COMMIT, MEM_RELEASE, MEM_RESERVE,
-            PAGE_GUARD, PAGE_READWRITE,
+            PAGE_GUARD, PAGE_NOACCESS, PAGE_READWRITE,
         };
 
-        pub fn map(len: usize, guard: usize) -> std::io::Result<*mut u8> {
+        /// No-access page, overflow reserve, guard page.
+        pub fn guard_len(page: usize) -> usize {
+            page + super::super::WINDOWS_OVERFLOW_RESERVE.div_ceil(page) * page + page
+        }
+
+        pub fn map(len: usize, guard: usize, page: usize) -> std::io::Result<*mut u8> {
             // SAFETY: a fresh allocation; checked below.
             let p = unsafe {
                 VirtualAlloc(
@@ -208,8 +260,18 @@ mod guard {
                 return Err(Error::last_os_error());
             }
             let mut old = 0;
-            // SAFETY: the first page of our own allocation.
-            if unsafe { VirtualProtect(p, guard, PAGE_READWRITE | PAGE_GUARD, &mut old) } == 0 {
+            // SAFETY: the lowest page and the page just below the usable
+            // stack, both inside our own allocation.
+            let ok = unsafe {
+                VirtualProtect(p, page, PAGE_NOACCESS, &mut old) != 0
+                    && VirtualProtect(
+                        p.cast::<u8>().add(guard - page).cast(),
+                        page,
+                        PAGE_READWRITE | PAGE_GUARD,
+                        &mut old,
+                    ) != 0
+            };
+            if !ok {
                 let e = Error::last_os_error();
                 unmap(p.cast(), len);
                 return Err(e);

@@ -13,7 +13,7 @@ use cem_ctx::{on_stack, Coroutine, CoroutineResult, MakeContextError, Options, Y
 use libtest_mimic::{Arguments, Failed, Trial};
 
 mod support;
-use support::{canary, ensure, expect_child, isolate, ScratchStack, CAME_BACK, UNKNOWN_SCENARIO};
+use support::{canary, ensure, isolate, ScratchStack, CAME_BACK, UNKNOWN_SCENARIO};
 
 #[path = "coroutine/backtrace.rs"]
 mod backtrace;
@@ -496,47 +496,9 @@ fn child(scenario: &str, _scratch: &mut ScratchStack) -> ! {
             co.resume(());
             drop(co);
         }
-        #[cfg(feature = "std")]
-        "guard-overflow" => {
-            let stack = cem_ctx::GuardPageStack::new(64 * 1024).expect("GuardPageStack::new");
-            let (lo, hi) = stack.guard_range();
-            support::GUARD[0].store(lo, std::sync::atomic::Ordering::SeqCst);
-            support::GUARD[1].store(hi, std::sync::atomic::Ordering::SeqCst);
-            fn recurse(n: u64) -> u64 {
-                let pad = black_box([n; 64]);
-                if n == 0 {
-                    0
-                } else {
-                    recurse(n - 1) + pad[63]
-                }
-            }
-            let r = on_stack(stack, || recurse(1_000_000));
-            black_box(r).ok();
-        }
         _ => isolate::exit_now(UNKNOWN_SCENARIO),
     }
     isolate::exit_now(CAME_BACK)
-}
-
-/// The guard-page overflow test. Not run on Windows: under Wine 8 a fault on
-/// the guard page of a stack that is not the thread's own kills the emulated
-/// process without dispatching the exception (the parent sees exit 0 or a
-/// generic fault, differently from run to run), so the result would say
-/// nothing about cem-ctx. It is reported as ignored, never as passed.
-#[cfg(feature = "std")]
-fn guard_page_trial() -> Trial {
-    let trial = Trial::test("guard_page_overflow_faults", || {
-        expect_child("guard-overflow", &[support::GUARD_HIT])
-    });
-    if cfg!(windows) {
-        println!(
-            "note: guard_page_overflow_faults is not run on Windows: Wine 8 does not dispatch a \
-             fault on a non-thread stack's guard page reliably (see tests/coroutine.rs)"
-        );
-        trial.with_ignored_flag(true)
-    } else {
-        trial
-    }
 }
 
 /// Silences the panic messages that tests provoke on purpose.
@@ -588,12 +550,11 @@ fn main() {
     tests.extend([
         Trial::test("panic_propagates_to_resumer", panic_propagates),
         Trial::test("drop_suspended_unwinds_its_stack", drop_suspended_unwinds),
-        guard_page_trial(),
     ]);
     #[cfg(not(feature = "std"))]
     tests.push(Trial::test(
         "drop_suspended_traps_without_unwinding",
-        || expect_child("drop-suspended", &[support::TRAPPED]),
+        || support::expect_child("drop-suspended", &[support::TRAPPED]),
     ));
     libtest_mimic::run(&args, tests).exit();
 }
