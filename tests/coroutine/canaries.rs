@@ -149,6 +149,7 @@ struct Resume<'a> {
     co: &'a mut Co,
     got: Option<CoroutineResult<Payload, Payload>>,
     fp: [usize; 2],
+    depth: usize,
 }
 
 /// Resumes the coroutine once. Out of line, so that the resume site sits in
@@ -161,10 +162,28 @@ struct Resume<'a> {
 /// function's live values: a lost rbx or rbp crashes on the next access, and
 /// a lost x29, which optimised AArch64 code only reads in the epilogue (from
 /// the stack), is caught by comparing the frame pointer before and after.
+///
+/// Each round resumes from a different stack depth (`Resume::depth` frames
+/// of `resume_at_depth` in between), so the resumer's frame pointer differs
+/// from round to round: a switch that kept a stale copy of the resumer's
+/// frame pointer (from an earlier resume) instead of saving it anew would
+/// otherwise go unnoticed, since the stale value would be the right one.
 #[inline(never)]
 unsafe extern "C" fn shim_resume(arg: *mut c_void, _: *mut c_void) {
     // SAFETY: `arg` is the `Resume` the test passed to canary_call.
     let r = unsafe { &mut *arg.cast::<Resume>() };
+    resume_at_depth(r, r.depth);
+}
+
+#[inline(never)]
+fn resume_at_depth(r: &mut Resume, depth: usize) {
+    if depth > 0 {
+        // A frame of its own (kept by black_box), then one level deeper.
+        let pad = core::hint::black_box([depth as u8; 48]);
+        resume_at_depth(r, depth - 1);
+        core::hint::black_box(pad);
+        return;
+    }
     let before = frame_pointer();
     r.got = Some(r.co.resume(()));
     r.fp = [before, frame_pointer()];
@@ -299,6 +318,7 @@ pub fn fast_path_canaries(options: Options) -> Result<(), Failed> {
             co: &mut co,
             got: None,
             fp: [0; 2],
+            depth: round as usize,
         };
         // SAFETY: `r` and the canary buffers outlive the call.
         unsafe {
