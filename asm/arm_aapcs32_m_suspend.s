@@ -2,10 +2,10 @@
 // (AAPCS32, Thumb), with the landing that the next resume enters. An
 // inline-asm template (src/arch/arm_aapcs32_m.rs, coroutine_suspend),
 // expanded into every Yielder::suspend; `NAME` in braces are const operands
-// (STACK_LIMIT: 1 on ARMv8-M Mainline). In: r1 = link block, r0 = value for
-// the parent. Out: r0 = the value of the next resume. Thumb-1 encodings only
-// outside the STACK_LIMIT parts (ARMv6-M: push/pop/ldr/str of low registers,
-// `mov` to and from sp).
+// (STACK_LIMIT is 1 on ARMv8-M Mainline, THUMB1 is 1 on ARMv6-M). In: r1 = link
+// block, r0 = value for the parent. Out: r0 = the value of the next resume.
+// With THUMB1 only Thumb-1 encodings (push/pop/ldr/str of low registers, `mov`
+// to and from sp); shorter Thumb-2 forms elsewhere.
 //
 // CoroutineFrame at the coroutine's saved sp C while it is suspended, and
 // ParentFrame at the resumer's saved sp P while the coroutine runs (16 bytes
@@ -38,10 +38,15 @@
     msrne   PSPLIM, \reg
 .endm
 .endif
-    // The landing's address with the Thumb bit; Thumb-1 adr reaches only
-    // word-aligned labels forward, hence the .p2align below.
+    // The landing's address with the Thumb bit. Thumb-1 adr reaches only
+    // word-aligned labels forward (hence the .p2align below) and needs the
+    // adds; Thumb-2 adr.w takes any offset, so the +1 folds into it.
+.if {THUMB1}
     adr     r3, 2f
     adds    r3, #1
+.else
+    adr.w   r3, 2f + 1
+.endif
 .if {STACK_LIMIT}
     mrs     r12, CONTROL
     tst     r12, #2
@@ -52,10 +57,18 @@
 .else
     push    {{r2, r3, r6, r7}}
 .endif
+    // Thumb-1 moves sp only with mov and add/sub; Thumb-2 also stores and
+    // loads it directly (STR/LDR immediate, encoding T3, allow Rt = sp; ARMv7-M ARM
+    // A7.7.158/A7.7.43).
+.if {THUMB1}
     mov     r2, sp
     str     r2, [r1, #{LINK_COROUTINE_SP}]
     ldr     r2, [r1, #{LINK_PARENT_SP}]
     mov     sp, r2
+.else
+    str     sp, [r1, #{LINK_COROUTINE_SP}]
+    ldr     sp, [r1, #{LINK_PARENT_SP}]
+.endif
     // To the resumer, right after its blx.
 .if {STACK_LIMIT}
     pop     {{r2, r6, r7, lr}}
@@ -64,6 +77,10 @@
 .else
     pop     {{r2, r6, r7, pc}}
 .endif
+    // Also for adr.w: its offset is from Align(pc, 4), which the assembler
+    // can only resolve if the section is 4-aligned; this raises a Thumb
+    // function section's alignment from 2 to 4 (seen otherwise: a landing
+    // address 2 bytes short in a release build).
     .p2align 2
 2:
     // Landing, entered by the resume site's blx r3 with r2 = C, r1 = link
@@ -79,8 +96,12 @@
 .else
     push    {{r3, r6, r7, lr}}
 .endif
+.if {THUMB1}
     mov     r3, sp
     str     r3, [r1, #{LINK_PARENT_SP}]
+.else
+    str     sp, [r1, #{LINK_PARENT_SP}]
+.endif
     mov     sp, r2
     // r3 takes the resume slot (this landing) and is dropped.
     pop     {{r2, r3, r6, r7}}

@@ -344,6 +344,7 @@ pub(crate) unsafe fn coroutine_suspend(link: *mut CoroutineLink, value: usize) -
             "../../asm/arm_aapcs32_m_suspend.s", value, link;
             LINK_PARENT_SP = offset_of!(CoroutineLink, parent_sp),
             STACK_LIMIT = STACK_LIMIT,
+            THUMB1 = THUMB1,
         )
     }
 }
