@@ -216,12 +216,11 @@ FUNC_HIDDEN cem_ctx_riscv_psabi_coroutine_start
     // return address itself, not the byte before it: resume sites never end
     // a function.
     .cfi_signal_frame
+    SAVE_X  sp, LINK_PARENT_SP, a1
     addi    sp, sp, -PARENT_SIZE
     SAVE_X  s0, PARENT_S0, sp
     SAVE_X  ra, PARENT_RA, sp
     SAVE_X  s1, PARENT_S1, sp
-    addi    t3, sp, PARENT_SIZE
-    SAVE_X  t3, LINK_PARENT_SP, a1
     LOAD_X  s1, FRAME_S1, t2
     addi    sp, t2, FRAME_SIZE
     addi    s0, a1, LINK_PARENT_SP + 2 * CEM_XLEN_BYTES

@@ -54,16 +54,15 @@
     ret
 2:
     // Landing, entered by the resume site's `jalr t1` with t2 = C, a1 = link
-    // block, a0 = value, ra = the resumer's return address, sp = T. sp moves
-    // down first: Linux delivers signals at sp with no red zone.
+    // block, a0 = value, ra = the resumer's return address, sp = T. The next
+    // suspend returns to T; the coroutine root's frame record (link block)
+    // continues in the ParentFrame's record. sp moves down before the
+    // ParentFrame stores: Linux delivers signals at sp with no red zone.
+    CEM_RV_SX sp, {LINK_PARENT_SP}, a1
     addi    sp, sp, -{PARENT_SIZE}
     CEM_RV_SX s0, {PARENT_S0}, sp
     CEM_RV_SX ra, {PARENT_RA}, sp
     CEM_RV_SX s1, {PARENT_S1}, sp
-    addi    t3, sp, {PARENT_SIZE}
-    // The next suspend returns to T; the coroutine root's frame record (link
-    // block) continues in the ParentFrame's record.
-    CEM_RV_SX t3, {LINK_PARENT_SP}, a1
     CEM_RV_LX s0, {FRAME_S0}, t2
     CEM_RV_LX s1, {FRAME_S1}, t2
     addi    sp, t2, {FRAME_SIZE}
