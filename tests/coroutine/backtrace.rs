@@ -86,7 +86,11 @@ fn frame_pointer_chain_reaches_resumer() -> Result<(), Failed> {
         // Where the record sits relative to fp: at fp on x86-64 and AArch64,
         // at fp - 16 on RISC-V (psABI "Frame Pointer Convention": fp is the
         // CFA, the previous fp and ra are the two words below it).
-        const RECORD: isize = if cfg!(target_arch = "riscv64") { -16 } else { 0 };
+        const RECORD: isize = if cfg!(target_arch = "riscv64") {
+            -16
+        } else {
+            0
+        };
         let mut records = Vec::new();
         while fp % 8 == 0 && ((lo..hi).contains(&fp) || fp.abs_diff(resumer_sp) < 64 * 1024) {
             // SAFETY: fp lies on one of the two live stacks (checked above).
