@@ -201,74 +201,38 @@ FUNC_BEGIN cem_context_trap
 FUNC_END cem_context_trap
 
 // ---------------------------------------------------------------------------
-// Asymmetric fast path for the Rust Coroutine type (src/coroutine.rs).
-//
-// Resume and suspend are both entered with `bl` from inline asm that declares
-// r4, r5, r8-r11 (and d8-d15 with an FPU) clobbered besides clobber_abi("C"),
-// so the compiler saves just the live callee-saved ones. The stub saves what
-// inline asm cannot name (r6, the LLVM base pointer, and r7, the Thumb frame
-// pointer) and where its side continues (lr), then loads the other side's.
-// Cortex-M cores have no return-address predictor to keep balanced.
-//
-// Frame a suspended side leaves on its own stack, at its saved sp (16 bytes,
-// so sp stays 8-byte aligned):
-//   +0 its stack limit (ARMv8-M Mainline; padding elsewhere), +4 r6, +8 r7,
-//   +12 where it continues (Thumb bit set)
-// The link block (on the coroutine stack) holds the resumer's sp at
-// LINK_PARENT_SP while the coroutine runs and the coroutine's sp at
-// LINK_COROUTINE_SP while it is suspended.
-//
-// In: r0 = value for the other side (passed through), r1 = link block.
-
-// COROUTINE_SWITCH save_slot, load_slot
-.macro COROUTINE_SWITCH save_slot, load_slot
-.if CEM_STACK_LIMIT
-    mrs     r12, CONTROL
-    tst     r12, #2
-    LIMIT_READ r2
-    push    {{r2, r6, r7, lr}}
-    mov     r3, #0
-    LIMIT_WRITE r3
-.else
-    push    {{r2, r6, r7, lr}}
-.endif
-    mov     r3, sp
-    str     r3, [r1, #\save_slot]
-    ldr     r3, [r1, #\load_slot]
-    mov     sp, r3
-.if CEM_STACK_LIMIT
-    pop     {{r2, r6, r7, lr}}
-    LIMIT_WRITE r2
-    bx      lr
-.else
-    pop     {{r2, r6, r7, pc}}
-.endif
-.endm
-
-    .thumb_func
-FUNC_BEGIN cem_ctx_arm_aapcs32_m_resume
-FUNC_HIDDEN cem_ctx_arm_aapcs32_m_resume
-    .cfi_startproc
-    COROUTINE_SWITCH LINK_PARENT_SP, LINK_COROUTINE_SP
-    .cfi_endproc
-FUNC_END cem_ctx_arm_aapcs32_m_resume
-
-    .thumb_func
-FUNC_BEGIN cem_ctx_arm_aapcs32_m_suspend
-FUNC_HIDDEN cem_ctx_arm_aapcs32_m_suspend
-    .cfi_startproc
-    COROUTINE_SWITCH LINK_COROUTINE_SP, LINK_PARENT_SP
-    .cfi_endproc
-FUNC_END cem_ctx_arm_aapcs32_m_suspend
-
-// First code of a Rust coroutine, reached by resume's pop with
-// r6 = the coroutine's data block (first word: its entry function),
-// r7 = 0, r0 = the first resume value, sp 8-byte aligned.
+// Start trampoline of a Rust Coroutine (src/coroutine.rs). The rest of the
+// fast path is inline asm (asm/arm_aapcs32_m_resume.s and
+// asm/arm_aapcs32_m_suspend.s, with the CoroutineFrame and ParentFrame
+// layouts). A fresh coroutine's CoroutineFrame resumes here instead of at a
+// suspend site's landing, and this code does what a landing does: entered by
+// the resume site's blx with r2 = the initial frame (its r6 slot: the data
+// block, whose first word is the entry function; r7 slot: 0, ending
+// frame-chain walks), r1 = link block, r0 = the first resume value, lr = the
+// resumer's return address, sp = its sp.
     .thumb_func
 FUNC_BEGIN cem_ctx_arm_aapcs32_m_coroutine_start
 FUNC_HIDDEN cem_ctx_arm_aapcs32_m_coroutine_start
     .cfi_startproc
+    // The root of the coroutine's stack: debuggers end the backtrace here.
     .cfi_undefined lr
+.if CEM_STACK_LIMIT
+    mrs     r12, CONTROL
+    tst     r12, #2
+    LIMIT_READ r3
+    push    {{r3, r6, r7, lr}}
+    mov     r3, #0
+    LIMIT_WRITE r3
+.else
+    push    {{r3, r6, r7, lr}}
+.endif
+    mov     r3, sp
+    str     r3, [r1, #LINK_PARENT_SP]
+    mov     sp, r2
+    pop     {{r2, r3, r6, r7}}
+.if CEM_STACK_LIMIT
+    LIMIT_WRITE r2
+.endif
     mov     r1, r6
     ldr     r3, [r6]
     // entry(value, data) never returns: it ends with a final suspend.
@@ -279,4 +243,3 @@ FUNC_END cem_ctx_arm_aapcs32_m_coroutine_start
 
 .purgem LIMIT_READ
 .purgem LIMIT_WRITE
-.purgem COROUTINE_SWITCH

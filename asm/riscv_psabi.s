@@ -188,78 +188,58 @@ FUNC_BEGIN cem_context_trap
 FUNC_END cem_context_trap
 
 // ---------------------------------------------------------------------------
-// Asymmetric fast path for the Rust Coroutine type (src/coroutine.rs).
+// Start trampoline of a Rust Coroutine (src/coroutine.rs). The rest of the
+// fast path is inline asm (asm/riscv_psabi_resume.s, asm/riscv_psabi_suspend.s,
+// with the CoroutineFrame and ParentFrame layouts). A fresh coroutine's
+// CoroutineFrame resumes here instead of at a suspend site's landing, with the
+// landing's registers: t2 = the initial frame (FRAME_S1 slot: the data block,
+// whose first word is the entry function), a1 = link block, a0 = the first
+// resume value, ra = the resumer's return address, sp = its sp T.
 //
-// Resume is a `call` (jal/jalr with rd = ra: the return-address stack pushes)
-// and suspend ends in the matching `ret` (pops), so the predictor stays
-// balanced. The coroutine is entered with `jr t1`: rs1 is neither ra nor t0
-// (the psABI's alternate link register), so the hardware treats it as a plain
-// indirect jump and neither pushes nor pops. Only s0 and s1 (which Rust
-// inline asm cannot name: frame pointer and LLVM's base pointer) and ra are
-// saved here; the inline asm at both call sites declares s2-s11 and fs0-fs11
-// clobbered, so the compiler saves just the live ones. fcsr has thread
-// storage duration and is left alone, as in cem_swapcontext.
-//
-// Frame a suspended side leaves on its own stack, at its saved sp (FRAME_SIZE =
-// 4 XLEN bytes, a multiple of 16 on RV64 and RV32):
-//   +FRAME_S0 s0, +FRAME_RESUME where it continues (ra for the parent), +FRAME_S1 s1, unused
-// The link block (on the coroutine stack) holds the parent's sp at
-// LINK_PARENT_SP while the coroutine runs and the coroutine's sp at
-// LINK_COROUTINE_SP while it is suspended; its FP-control word is unused here.
-
-// In: a0 = value for the coroutine, a1 = link block. Entered by `call`.
-FUNC_BEGIN cem_ctx_riscv_psabi_resume
-FUNC_HIDDEN cem_ctx_riscv_psabi_resume
-    .cfi_startproc
-    addi    sp, sp, -FRAME_SIZE
-    .cfi_adjust_cfa_offset FRAME_SIZE
-    SAVE_X  s0, FRAME_S0, sp
-    SAVE_X  ra, FRAME_RESUME, sp
-    SAVE_X  s1, FRAME_S1, sp
-    LOAD_X  t2, LINK_COROUTINE_SP, a1
-    SAVE_X  sp, LINK_PARENT_SP, a1
-    LOAD_X  s0, FRAME_S0, t2
-    LOAD_X  t1, FRAME_RESUME, t2
-    LOAD_X  s1, FRAME_S1, t2
-    addi    sp, t2, FRAME_SIZE
-    // Not ret: the predictor's top entry is our caller's return address,
-    // which suspend's ret will consume.
-    jr      t1
-    .cfi_endproc
-FUNC_END cem_ctx_riscv_psabi_resume
-
-// In: t3 = where the coroutine continues, a0 = value for the parent,
-// a1 = link block. Entered by `tail` from the suspend site (tail itself
-// may use t1 as its scratch register, hence t3).
-FUNC_BEGIN cem_ctx_riscv_psabi_suspend
-FUNC_HIDDEN cem_ctx_riscv_psabi_suspend
-    .cfi_startproc
-    .cfi_undefined ra
-    addi    sp, sp, -FRAME_SIZE
-    SAVE_X  s0, FRAME_S0, sp
-    SAVE_X  t3, FRAME_RESUME, sp
-    SAVE_X  s1, FRAME_S1, sp
-    SAVE_X  sp, LINK_COROUTINE_SP, a1
-    LOAD_X  t2, LINK_PARENT_SP, a1
-    LOAD_X  s0, FRAME_S0, t2
-    LOAD_X  ra, FRAME_RESUME, t2
-    LOAD_X  s1, FRAME_S1, t2
-    addi    sp, t2, FRAME_SIZE
-    ret
-    .cfi_endproc
-FUNC_END cem_ctx_riscv_psabi_suspend
-
-// First code of a Rust coroutine, reached by resume's `jr t1` with
-// s1 = the coroutine's data block (first word: its entry function),
-// s0 = 0, a0 = the first resume value, sp 16-byte aligned.
+// This frame stays at the root of the coroutine stack, and its CFI continues
+// unwinds and backtraces from inside the coroutine into whoever resumed it
+// last: s0 holds the address just above the link block's LINK_PARENT_SP and
+// LINK_ROOT_PC words, and every landing updates LINK_PARENT_SP to the
+// resumer's T, so
+//   CFA = *(s0 - 2 XLEN) (T: the resumer's sp at its resume site),
+//   s0, ra and s1 at their ParentFrame slots below T.
+// The same two words are the frame record (psABI "Frame Pointer Convention":
+// previous fp at fp - 2 XLEN, return address at fp - XLEN) at the root of the
+// frame-pointer chain, which continues in the ParentFrame's record.
+// (The C API's cem_makecontext root stays a clean stop.)
 FUNC_BEGIN cem_ctx_riscv_psabi_coroutine_start
 FUNC_HIDDEN cem_ctx_riscv_psabi_coroutine_start
     .cfi_startproc
-    .cfi_undefined ra
+    // A signal frame to debuggers: gdb accepts a caller frame at a lower
+    // address than its callee (a resumer stack below the coroutine stack)
+    // only across a signal frame. Unwinders then look up the resumer's
+    // return address itself, not the byte before it: resume sites never end
+    // a function.
+    .cfi_signal_frame
+    SAVE_X  sp, LINK_PARENT_SP, a1
+    addi    sp, sp, -PARENT_SIZE
+    SAVE_X  s0, PARENT_S0, sp
+    SAVE_X  ra, PARENT_RA, sp
+    SAVE_X  s1, PARENT_S1, sp
+    LOAD_X  s1, FRAME_S1, t2
+    addi    sp, t2, FRAME_SIZE
+    addi    s0, a1, LINK_PARENT_SP + 2 * CEM_XLEN_BYTES
+    // DW_CFA_def_cfa_expression, 3 bytes: DW_OP_breg8 (s0) -2 XLEN (one
+    // SLEB128 byte), DW_OP_deref.
+    .cfi_escape 0x0f, 3, 0x78, (-2 * CEM_XLEN_BYTES) & 0x7f, 0x06
+    .cfi_offset s0, PARENT_S0 - PARENT_SIZE
+    .cfi_offset ra, PARENT_RA - PARENT_SIZE
+    .cfi_offset s1, PARENT_S1 - PARENT_SIZE
+    // entry(value, data) never returns: it ends with a final suspend. Entered
+    // by a plain jump with ra set rather than by a call, so that the
+    // return-address stack holds only the resumer's call, which the
+    // coroutine's first suspend (a ret) consumes.
     mv      a1, s1
     LOAD_X  t1, 0, s1
-    // entry(value, data) never returns: it ends with a final suspend.
-    jalr    t1
+    lla     ra, 2f
+    jr      t1
+2:
+    // Never reached; keeps the return address above inside this function.
     unimp
     .cfi_endproc
 FUNC_END cem_ctx_riscv_psabi_coroutine_start

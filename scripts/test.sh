@@ -247,6 +247,8 @@ job_riscv() {
     step "rust suites, riscv64gc-unknown-linux-gnu (qemu-riscv64; debug, release)" riscv_rust_suites
     step "c suite, riscv64-linux-gnu (ctest under qemu-riscv64, gdb-multiarch)" riscv_c_suite
     step "riscv: header layout, freestanding C for rv32imac/rv32imafc/rv64gc (-Wpedantic)" riscv_header_freestanding
+    step "riscv: coroutine backtraces through frame pointers (qemu-riscv64; debug, release)" \
+        frame_pointer_suite --target riscv64gc-unknown-linux-gnu
     step "riscv: switch disassembly (no gp/tp; fs0-fs11 on rv64gc and rv32imafc; no FP on rv32imac)" riscv_disassembly
     local t
     for t in "64 riscv64gc-unknown-none-elf" "32 riscv32imac-unknown-none-elf" "32 riscv32imafc-unknown-none-elf"; do

@@ -190,40 +190,66 @@ pub(crate) fn saved_sp(ctx: &Context) -> usize {
 // ------------------------------------------------ Rust coroutine fast path
 
 extern "C" {
-    fn cem_ctx_arm_aapcs32_m_resume();
-    fn cem_ctx_arm_aapcs32_m_suspend();
     fn cem_ctx_arm_aapcs32_m_coroutine_start();
 }
 
-/// The frame a suspended side of a Rust coroutine leaves at its saved sp:
-/// 16 bytes, 8-byte aligned. The fast path builds it with one `push {r2, r6,
-/// r7, lr}` (register-number order, lowest address first), so its layout is
-/// that instruction's, asserted here.
+/// The frame a suspended Rust coroutine leaves at its saved sp
+/// (`LINK_COROUTINE_SP`; names `FRAME_*`): 16 bytes, 8-byte aligned. The
+/// suspend site (`asm/arm_aapcs32_m_suspend.s`) builds it with one `push {r2,
+/// r3, r6, r7}` (register-number order, lowest address first) and the landing
+/// takes it down with the matching `pop`, so its layout is that instruction's,
+/// asserted here; `init_coroutine` writes it for a fresh coroutine.
 ///
 /// | offset | size | field | contents |
 /// |-------:|-----:|-------|----------|
-/// | 0 | 4 | `stack_limit` | the side's PSPLIM/MSPLIM value (ARMv8-M Mainline; 0 elsewhere) |
-/// | 4 | 4 | `r6` | r6 (fresh coroutine: its data block) |
-/// | 8 | 4 | `r7` | r7, the Thumb frame pointer (fresh coroutine: 0) |
-/// | 12 | 4 | `resume` | where it continues, Thumb bit set |
+/// | 0 | 4 | `stack_limit` | the coroutine's PSPLIM/MSPLIM value (ARMv8-M Mainline; 0 elsewhere) |
+/// | 4 | 4 | `resume` | where it continues, Thumb bit set: the suspend site's landing (fresh: the start trampoline) |
+/// | 8 | 4 | `r6` | r6 (fresh coroutine: its data block) |
+/// | 12 | 4 | `r7` | r7, the Thumb frame pointer (fresh coroutine: 0) |
 #[repr(C, align(8))]
 pub(crate) struct CoroutineFrame {
     stack_limit: u32,
+    resume: u32,
     r6: u32,
     r7: u32,
-    resume: u32,
 }
 
 assert_eq_size!(CoroutineFrame, [u8; 16]);
 const_assert_eq!(offset_of!(CoroutineFrame, stack_limit), 0);
-const_assert_eq!(offset_of!(CoroutineFrame, r6), 4);
-const_assert_eq!(offset_of!(CoroutineFrame, r7), 8);
-const_assert_eq!(offset_of!(CoroutineFrame, resume), 12);
+const_assert_eq!(offset_of!(CoroutineFrame, resume), 4);
+const_assert_eq!(offset_of!(CoroutineFrame, r6), 8);
+const_assert_eq!(offset_of!(CoroutineFrame, r7), 12);
+
+/// The frame the resumer of a running coroutine leaves at its saved sp
+/// (`LINK_PARENT_SP`), written by the landing with one `push {r3, r6, r7,
+/// lr}` and taken down by the suspend site's `pop {r2, r6, r7, pc}` (or `lr`
+/// with a stack limit). 16 bytes, 8-byte aligned.
+///
+/// | offset | size | field | contents |
+/// |-------:|-----:|-------|----------|
+/// | 0 | 4 | `stack_limit` | the resumer's PSPLIM/MSPLIM value (ARMv8-M Mainline; padding elsewhere) |
+/// | 4 | 4 | `r6` | the resumer's r6 |
+/// | 8 | 4 | `r7` | the resumer's r7 |
+/// | 12 | 4 | `lr` | return address of the resume site's `blx`, Thumb bit set |
+#[repr(C, align(8))]
+pub(crate) struct ParentFrame {
+    stack_limit: u32,
+    r6: u32,
+    r7: u32,
+    lr: u32,
+}
+
+assert_eq_size!(ParentFrame, [u8; 16]);
+const_assert_eq!(offset_of!(ParentFrame, stack_limit), 0);
+const_assert_eq!(offset_of!(ParentFrame, r6), 4);
+const_assert_eq!(offset_of!(ParentFrame, r7), 8);
+const_assert_eq!(offset_of!(ParentFrame, lr), 12);
 
 /// Writes the initial frame of a Rust coroutine below `frame_top` (16-byte
 /// aligned; the data block starts there) and returns the coroutine's saved
-/// sp. The first resume pops the `CoroutineFrame` (stack limit, r6 = data,
-/// r7 = 0, start) and continues at the start trampoline with sp = `frame_top`.
+/// sp. The first resume enters the start trampoline, which pops this
+/// `CoroutineFrame` (stack limit, r6 = data, r7 = 0) and continues with sp =
+/// `frame_top`.
 ///
 /// # Safety
 /// `frame_top - size_of::<CoroutineFrame>() .. frame_top` (16 bytes) must be
@@ -239,28 +265,30 @@ pub(crate) unsafe fn init_coroutine(
     unsafe {
         frame.write(CoroutineFrame {
             stack_limit: stack_limit(base),
+            resume: thumb(cem_ctx_arm_aapcs32_m_coroutine_start as *const () as usize),
             r6: data as u32,
             r7: 0,
-            resume: thumb(cem_ctx_arm_aapcs32_m_coroutine_start as *const () as usize),
         })
     };
     frame as usize
 }
 
-/// The registers the asm declares clobbered: the caller-saved r2, r3, r12,
-/// lr (r0 and r1 are operands) and d0–d7 (s0–s15), and the callee-saved r4,
-/// r5, r8–r11 and d8–d15 (s16–s31), the FP ones only with an FPU. Not
-/// `clobber_abi("C")`: it names d16–d31, which single-precision and D16 FPUs
-/// lack (LLVM warns about clobbering reserved registers). r6 and r7 cannot be
-/// named in inline asm (LLVM's base and frame pointers), so the stub saves
-/// them.
-macro_rules! coroutine_switch_asm {
-    ($target:path, $value:ident, $link:ident) => {{
+/// One fast-path site: the template `$file` from `asm/` with the offset names
+/// it uses as const operands, value in r0, link block in r1, and declared
+/// clobbered: the caller-saved r2, r3, r12, lr and d0–d7 (s0–s15), and the
+/// callee-saved r4, r5, r8–r11 and d8–d15 (s16–s31), the FP ones only with an
+/// FPU. Not `clobber_abi("C")`: it names d16–d31, which single-precision and
+/// D16 FPUs lack (LLVM warns about clobbering reserved registers). r6 and r7
+/// cannot be named in inline asm (LLVM's base and frame pointers): the
+/// templates save them. Flags are clobbered (no `preserves_flags`).
+macro_rules! coroutine_site_asm {
+    ($file:literal, $value:ident, $link:ident; $($name:ident = $v:expr),* $(,)?) => {{
         let out: usize;
         #[cfg(cem_fp_state)]
         core::arch::asm!(
-            "bl {target}",
-            target = sym $target,
+            include_str!($file),
+            LINK_COROUTINE_SP = const offset_of!(CoroutineLink, coroutine_sp),
+            $($name = const $v,)*
             inout("r0") $value => out,
             in("r1") $link,
             out("r2") _, out("r3") _, out("r12") _, out("lr") _,
@@ -272,8 +300,9 @@ macro_rules! coroutine_switch_asm {
         );
         #[cfg(not(cem_fp_state))]
         core::arch::asm!(
-            "bl {target}",
-            target = sym $target,
+            include_str!($file),
+            LINK_COROUTINE_SP = const offset_of!(CoroutineLink, coroutine_sp),
+            $($name = const $v,)*
             inout("r0") $value => out,
             in("r1") $link,
             out("r2") _, out("r3") _, out("r12") _, out("lr") _,
@@ -284,25 +313,40 @@ macro_rules! coroutine_switch_asm {
 }
 
 /// Resumes the coroutine whose link block is at `link`, handing it `value`;
-/// returns the value it suspends with.
+/// returns the value it suspends with. Inline: a `blx` to the coroutine's
+/// saved resume address.
 ///
 /// # Safety
 /// `link` belongs to a suspended (or fresh) coroutine whose stack is alive.
 #[inline(always)]
 pub(crate) unsafe fn coroutine_resume(link: *mut CoroutineLink, value: usize) -> usize {
-    // SAFETY: the callee saves r6, r7 and lr; the rest is declared clobbered.
-    unsafe { coroutine_switch_asm!(cem_ctx_arm_aapcs32_m_resume, value, link) }
+    // SAFETY: the landing saves r6, r7, lr and the stack limit, and the
+    // suspend site restores them; the rest is declared clobbered.
+    unsafe {
+        coroutine_site_asm!(
+            "../../asm/arm_aapcs32_m_resume.s", value, link;
+            FRAME_RESUME = offset_of!(CoroutineFrame, resume),
+        )
+    }
 }
 
 /// Suspends the running coroutine (link block at `link`), handing `value` to
-/// its resumer; returns the value of the next resume.
+/// its resumer; returns the value of the next resume. Inline, including the
+/// landing the next resume enters.
 ///
 /// # Safety
 /// Must run on the coroutine whose link block is `link`.
 #[inline(always)]
 pub(crate) unsafe fn coroutine_suspend(link: *mut CoroutineLink, value: usize) -> usize {
     // SAFETY: as in coroutine_resume.
-    unsafe { coroutine_switch_asm!(cem_ctx_arm_aapcs32_m_suspend, value, link) }
+    unsafe {
+        coroutine_site_asm!(
+            "../../asm/arm_aapcs32_m_suspend.s", value, link;
+            LINK_PARENT_SP = offset_of!(CoroutineLink, parent_sp),
+            STACK_LIMIT = STACK_LIMIT,
+            THUMB1 = THUMB1,
+        )
+    }
 }
 
 /// Cache prefetch hint: a no-op. Cortex-M0–M4/M33 have no data cache, and
@@ -313,7 +357,8 @@ pub(crate) fn prefetch(addr: usize) {
 }
 
 /// The "return address" of the coroutine root's frame record (the link
-/// block's `root_pc`). Not used by this ABI's fast path yet.
+/// block's `root_pc`). Unused here: the start trampoline ends backtraces
+/// (no std backtrace on M-profile firmware) and frame-chain walks (r7 = 0).
 pub(crate) fn coroutine_root_pc() -> usize {
     0
 }

@@ -51,10 +51,12 @@ abi_global_asm!(
         CTX_FS9 = offset_of!(Context, fs9),
         CTX_FS10 = offset_of!(Context, fs10),
         CTX_FS11 = offset_of!(Context, fs11),
-        FRAME_S0 = offset_of!(CoroutineFrame, s0),
-        FRAME_RESUME = offset_of!(CoroutineFrame, resume),
         FRAME_S1 = offset_of!(CoroutineFrame, s1),
         FRAME_SIZE = size_of::<CoroutineFrame>(),
+        PARENT_S0 = offset_of!(ParentFrame, s0),
+        PARENT_RA = offset_of!(ParentFrame, ra),
+        PARENT_S1 = offset_of!(ParentFrame, s1),
+        PARENT_SIZE = size_of::<ParentFrame>(),
     ],
 );
 
@@ -204,14 +206,16 @@ pub(crate) fn saved_sp(ctx: &Context) -> usize {
 
 // ------------------------------------------------ Rust coroutine fast path
 
-/// The frame a suspended side of a Rust coroutine leaves at its saved sp
-/// (names `FRAME_*` in the assembly): four XLEN words, 32 bytes on RV64 and
-/// 16 on RV32, 16-byte aligned (sp stays aligned).
+/// The frame a suspended Rust coroutine leaves at its saved sp
+/// (`LINK_COROUTINE_SP`; names `FRAME_*`): four XLEN words, 32 bytes on RV64
+/// and 16 on RV32, 16-byte aligned (sp stays aligned, psABI "Integer Calling
+/// Convention"). Built by the suspend site (`asm/riscv_psabi_suspend.s`), or
+/// by `init_coroutine` for a fresh coroutine.
 ///
 /// | word | field | contents |
 /// |-----:|-------|----------|
-/// | 0 | `s0` | frame pointer (fresh coroutine: 0) |
-/// | 1 | `resume` | where it continues (ra for the parent) |
+/// | 0 | `s0` | frame pointer (fresh coroutine: unused, the trampoline sets s0) |
+/// | 1 | `resume` | where it continues: the suspend site's landing (fresh: the start trampoline) |
 /// | 2 | `s1` | s1 (fresh coroutine: its data block) |
 /// | 3 | `_unused` | keeps the frame a multiple of 16 bytes on RV32 |
 #[repr(C, align(16))]
@@ -229,16 +233,52 @@ const_assert_eq!(offset_of!(CoroutineFrame, s1), 2 * XLEN);
 const_assert_eq!(offset_of!(CoroutineFrame, _unused), 3 * XLEN);
 const_assert_eq!(size_of::<CoroutineFrame>() % STACK_ALIGN, 0);
 
+/// The frame the resumer of a running coroutine leaves just below its sp T,
+/// written by the landing (names `PARENT_*`); the link block's `parent_sp`
+/// holds T itself, not the frame's address. Four XLEN words, 32 bytes on
+/// RV64 and 16 on RV32. `s0`/`ra` are where the psABI "Frame Pointer
+/// Convention" puts a frame record for fp = T (fp − 2·XLEN, fp − XLEN), so
+/// frame-pointer walks continue from the coroutine root's record into it.
+///
+/// | word | field | contents |
+/// |-----:|-------|----------|
+/// | 0 | `s1` | the resumer's s1 |
+/// | 1 | `_unused` | keeps the frame a multiple of 16 bytes on RV32 |
+/// | 2 | `s0` | the resumer's frame pointer |
+/// | 3 | `ra` | return address of the resume site's call |
+#[repr(C, align(16))]
+pub(crate) struct ParentFrame {
+    s1: usize,
+    _unused: usize,
+    s0: usize,
+    ra: usize,
+}
+
+const_assert_eq!(size_of::<ParentFrame>(), 4 * XLEN);
+const_assert_eq!(offset_of!(ParentFrame, s1), 0);
+const_assert_eq!(offset_of!(ParentFrame, s0), 2 * XLEN);
+const_assert_eq!(offset_of!(ParentFrame, ra), 3 * XLEN);
+const_assert_eq!(size_of::<ParentFrame>() % STACK_ALIGN, 0);
+
+/// Offset of a `ParentFrame` field from the resumer's sp T (negative).
+const fn below_parent_sp(offset: usize) -> isize {
+    offset as isize - size_of::<ParentFrame>() as isize
+}
+
 extern "C" {
-    fn cem_ctx_riscv_psabi_resume();
-    fn cem_ctx_riscv_psabi_suspend();
     fn cem_ctx_riscv_psabi_coroutine_start();
+}
+
+/// The "return address" of the coroutine root's frame record (the link
+/// block's `root_pc`): the start trampoline.
+pub(crate) fn coroutine_root_pc() -> usize {
+    cem_ctx_riscv_psabi_coroutine_start as *const () as usize
 }
 
 /// Writes the initial frame of a Rust coroutine below `frame_top` (16-byte
 /// aligned; the data block starts there) and returns the coroutine's saved
-/// sp. The first resume restores s0 = 0, s1 = `data` and continues at the
-/// start trampoline with sp = `frame_top`.
+/// sp. The first resume enters the start trampoline, which takes the data
+/// block from the s1 slot and continues with sp = `frame_top`.
 ///
 /// # Safety
 /// `frame_top - size_of::<CoroutineFrame>() .. frame_top` must be writable
@@ -259,16 +299,21 @@ pub(crate) unsafe fn init_coroutine(
     frame as usize
 }
 
-/// The registers the asm declares clobbered besides `clobber_abi("C")`:
-/// s2–s11 (s0 and s1 are saved by the callee, since inline asm cannot name
-/// them) and, with FP registers, fs0–fs11.
-macro_rules! coroutine_switch_asm {
-    ($($template:literal),+; $target:path, $value:ident, $link:ident) => {{
+/// One fast-path site: the template `$file` from `asm/` with the offset names
+/// it uses as const operands, value in a0, link block in a1, s2–s11 (and,
+/// with FP registers, fs0–fs11) besides `clobber_abi("C")` (which includes
+/// ra) declared clobbered. s0 (frame pointer) and s1 (LLVM's base pointer)
+/// cannot be named in inline asm: the templates save them. gp and tp are
+/// never touched.
+macro_rules! coroutine_site_asm {
+    ($file:literal, $value:ident, $link:ident; $($name:ident = $v:expr),* $(,)?) => {{
         let out: usize;
         #[cfg(cem_fp_state)]
         core::arch::asm!(
-            $($template),+,
-            target = sym $target,
+            include_str!($file),
+            XLEN = const XLEN,
+            LINK_COROUTINE_SP = const offset_of!(CoroutineLink, coroutine_sp),
+            $($name = const $v,)*
             inout("a0") $value => out,
             in("a1") $link,
             out("s2") _, out("s3") _, out("s4") _, out("s5") _, out("s6") _,
@@ -280,8 +325,10 @@ macro_rules! coroutine_switch_asm {
         );
         #[cfg(not(cem_fp_state))]
         core::arch::asm!(
-            $($template),+,
-            target = sym $target,
+            include_str!($file),
+            XLEN = const XLEN,
+            LINK_COROUTINE_SP = const offset_of!(CoroutineLink, coroutine_sp),
+            $($name = const $v,)*
             inout("a0") $value => out,
             in("a1") $link,
             out("s2") _, out("s3") _, out("s4") _, out("s5") _, out("s6") _,
@@ -293,20 +340,27 @@ macro_rules! coroutine_switch_asm {
 }
 
 /// Resumes the coroutine whose link block is at `link`, handing it `value`;
-/// returns the value it suspends with. A `call`, balanced by the `ret` in
-/// suspend.
+/// returns the value it suspends with. Inline: a call (`jalr ra`) to the
+/// coroutine's saved resume address, balanced by the `ret` of its suspend
+/// site.
 ///
 /// # Safety
 /// `link` belongs to a suspended (or fresh) coroutine whose stack is alive.
 #[inline(always)]
 pub(crate) unsafe fn coroutine_resume(link: *mut CoroutineLink, value: usize) -> usize {
-    // SAFETY: the callee saves s0, s1 and ra; the rest is declared clobbered.
-    unsafe { coroutine_switch_asm!("call {target}"; cem_ctx_riscv_psabi_resume, value, link) }
+    // SAFETY: the landing saves s0, s1 and ra and the suspend site restores
+    // them; the rest is declared clobbered.
+    unsafe {
+        coroutine_site_asm!(
+            "../../asm/riscv_psabi_resume.s", value, link;
+            FRAME_RESUME = offset_of!(CoroutineFrame, resume),
+        )
+    }
 }
 
 /// Suspends the running coroutine (link block at `link`), handing `value` to
-/// its resumer; returns the value of the next resume. The continuation
-/// address travels in t3 (caller-saved, declared clobbered by `clobber_abi`).
+/// its resumer; returns the value of the next resume. Inline, including the
+/// landing the next resume enters.
 ///
 /// # Safety
 /// Must run on the coroutine whose link block is `link`.
@@ -314,9 +368,20 @@ pub(crate) unsafe fn coroutine_resume(link: *mut CoroutineLink, value: usize) ->
 pub(crate) unsafe fn coroutine_suspend(link: *mut CoroutineLink, value: usize) -> usize {
     // SAFETY: as in coroutine_resume.
     unsafe {
-        coroutine_switch_asm!(
-            "lla t3, 2f", "tail {target}", "2:";
-            cem_ctx_riscv_psabi_suspend, value, link
+        coroutine_site_asm!(
+            "../../asm/riscv_psabi_suspend.s", value, link;
+            LINK_PARENT_SP = offset_of!(CoroutineLink, parent_sp),
+            FRAME_S0 = offset_of!(CoroutineFrame, s0),
+            FRAME_RESUME = offset_of!(CoroutineFrame, resume),
+            FRAME_S1 = offset_of!(CoroutineFrame, s1),
+            FRAME_SIZE = size_of::<CoroutineFrame>(),
+            PARENT_S0 = offset_of!(ParentFrame, s0),
+            PARENT_RA = offset_of!(ParentFrame, ra),
+            PARENT_S1 = offset_of!(ParentFrame, s1),
+            PARENT_SIZE = size_of::<ParentFrame>(),
+            PARENT_S0_T = below_parent_sp(offset_of!(ParentFrame, s0)),
+            PARENT_RA_T = below_parent_sp(offset_of!(ParentFrame, ra)),
+            PARENT_S1_T = below_parent_sp(offset_of!(ParentFrame, s1)),
         )
     }
 }
@@ -332,10 +397,4 @@ pub(crate) fn prefetch(addr: usize) {
     unsafe {
         core::arch::asm!("ori x0, {0}, 1", in(reg) addr, options(nostack, nomem, preserves_flags))
     };
-}
-
-/// The "return address" of the coroutine root's frame record (the link
-/// block's `root_pc`). Not used by this ABI's fast path yet.
-pub(crate) fn coroutine_root_pc() -> usize {
-    0
 }

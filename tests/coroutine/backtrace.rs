@@ -11,7 +11,11 @@ use super::{static_stack, Co};
 /// The ABIs whose start trampoline describes the resumer (the others still
 /// stop at the coroutine root).
 const SUPPORTED: bool = cfg!(all(
-    any(target_arch = "x86_64", target_arch = "aarch64"),
+    any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64"
+    ),
     not(windows)
 ));
 
@@ -46,7 +50,7 @@ fn dwarf_backtrace_reaches_resumer() -> Result<(), Failed> {
         .into()),
     }
 }
-/// Walking frame records (the rbp or x29 chain) from inside the coroutine reaches a
+/// Walking frame records (the rbp, x29 or s0 chain) from inside the coroutine reaches a
 /// return address in the resumer's function, on the resumer's stack. Needs
 /// every frame in between built with frame pointers: scripts/test.sh runs it
 /// with `RUSTFLAGS="-C force-frame-pointers=yes --cfg cem_frame_pointers"`.
@@ -74,10 +78,26 @@ fn frame_pointer_chain_reaches_resumer() -> Result<(), Failed> {
         unsafe {
             core::arch::asm!("mov {}, x29", out(reg) fp, options(nomem, nostack))
         };
+        // SAFETY: as above.
+        #[cfg(target_arch = "riscv64")]
+        unsafe {
+            core::arch::asm!("mv {}, s0", out(reg) fp, options(nomem, nostack))
+        };
+        // Where the record sits relative to fp: at fp on x86-64 and AArch64,
+        // at fp - 16 on RISC-V (psABI "Frame Pointer Convention": fp is the
+        // CFA, the previous fp and ra are the two words below it).
+        const RECORD: isize = if cfg!(target_arch = "riscv64") {
+            -16
+        } else {
+            0
+        };
         let mut records = Vec::new();
         while fp % 8 == 0 && ((lo..hi).contains(&fp) || fp.abs_diff(resumer_sp) < 64 * 1024) {
             // SAFETY: fp lies on one of the two live stacks (checked above).
-            let (next, pc) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+            let (next, pc) = unsafe {
+                let record = fp.wrapping_add_signed(RECORD) as *const usize;
+                (*record, *record.add(1))
+            };
             records.push((fp, pc));
             if fp.abs_diff(resumer_sp) < 64 * 1024 && pc > resumer && pc < resumer + 4096 {
                 return (true, records);

@@ -373,6 +373,13 @@ extern "C" {
         input: *const Regs,
         output: *mut Regs,
     );
+    /// The same around `f(arg)` instead of a switch.
+    fn canary_call(
+        arg: *mut core::ffi::c_void,
+        f: extern "C" fn(*mut core::ffi::c_void),
+        input: *const Regs,
+        output: *mut Regs,
+    );
 }
 
 // Thumb-1 code (runs on every M-profile core) plus the FPU part where the
@@ -393,52 +400,61 @@ const OUT_OFFSET: usize = 16 + 64;
 #[cfg(not(example_fpu))]
 const OUT_OFFSET: usize = 16;
 
-core::arch::global_asm!(
-    ".syntax unified",
-    ".thumb",
-    fpu!(".fpu fpv4-sp-d16"),
-    ".text",
-    ".globl canary_swap",
-    ".type canary_swap, %function",
-    ".p2align 2",
-    ".thumb_func",
-    "canary_swap:",
-    "push {{r3, r4, r5, r6, r7, lr}}",
-    "mov r4, r8",
-    "mov r5, r9",
-    "mov r6, r10",
-    "mov r7, r11",
-    "push {{r4, r5, r6, r7}}",
-    fpu!("vpush {{d8-d15}}"),
-    "ldr r4, [r2, #16]",
-    "mov r8, r4",
-    "ldr r4, [r2, #20]",
-    "mov r9, r4",
-    "ldr r4, [r2, #24]",
-    "mov r10, r4",
-    "ldr r4, [r2, #28]",
-    "mov r11, r4",
-    fpu!("mov r3, r2", "adds r3, #32", "vldmia r3, {{d8-d15}}"),
-    "ldmia r2!, {{r4-r7}}",
-    "bl {swap}",
-    "ldr r3, [sp, #{out}]",
-    "stmia r3!, {{r4-r7}}",
-    "mov r4, r8",
-    "mov r5, r9",
-    "mov r6, r10",
-    "mov r7, r11",
-    "stmia r3!, {{r4-r7}}",
-    fpu!("vstmia r3, {{d8-d15}}", "vpop {{d8-d15}}"),
-    "pop {{r4, r5, r6, r7}}",
-    "mov r8, r4",
-    "mov r9, r5",
-    "mov r10, r6",
-    "mov r11, r7",
-    "pop {{r3, r4, r5, r6, r7, pc}}",
-    ".size canary_swap, . - canary_swap",
-    swap = sym cem_ctx::ffi::cem_swapcontext,
-    out = const OUT_OFFSET,
-);
+// canary_fn!(name, call, operands): one canary routine around `call`.
+macro_rules! canary_fn {
+    ($name:literal, $call:literal $(, $($operands:tt)*)?) => {
+        core::arch::global_asm!(
+            ".syntax unified",
+            ".thumb",
+            fpu!(".fpu fpv4-sp-d16"),
+            ".text",
+            concat!(".globl ", $name),
+            concat!(".type ", $name, ", %function"),
+            ".p2align 2",
+            ".thumb_func",
+            concat!($name, ":"),
+            "push {{r3, r4, r5, r6, r7, lr}}",
+            "mov r4, r8",
+            "mov r5, r9",
+            "mov r6, r10",
+            "mov r7, r11",
+            "push {{r4, r5, r6, r7}}",
+            fpu!("vpush {{d8-d15}}"),
+            "ldr r4, [r2, #16]",
+            "mov r8, r4",
+            "ldr r4, [r2, #20]",
+            "mov r9, r4",
+            "ldr r4, [r2, #24]",
+            "mov r10, r4",
+            "ldr r4, [r2, #28]",
+            "mov r11, r4",
+            fpu!("mov r3, r2", "adds r3, #32", "vldmia r3, {{d8-d15}}"),
+            "ldmia r2!, {{r4-r7}}",
+            $call,
+            "ldr r3, [sp, #{out}]",
+            "stmia r3!, {{r4-r7}}",
+            "mov r4, r8",
+            "mov r5, r9",
+            "mov r6, r10",
+            "mov r7, r11",
+            "stmia r3!, {{r4-r7}}",
+            fpu!("vstmia r3, {{d8-d15}}", "vpop {{d8-d15}}"),
+            "pop {{r4, r5, r6, r7}}",
+            "mov r8, r4",
+            "mov r9, r5",
+            "mov r10, r6",
+            "mov r11, r7",
+            "pop {{r3, r4, r5, r6, r7, pc}}",
+            concat!(".size ", $name, ", . - ", $name),
+            out = const OUT_OFFSET,
+            $($($operands)*)?
+        );
+    };
+}
+
+canary_fn!("canary_swap", "bl {swap}", swap = sym cem_ctx::ffi::cem_swapcontext);
+// Same frame and registers around `blx r1`: r1 is not touched before the call.
+canary_fn!("canary_call", "blx r1");
 
 fn canaries(seed: u32) -> Regs {
     let mut r: Regs = [0; core::mem::size_of::<Regs>() / 4];
@@ -531,6 +547,76 @@ fn register_canaries(c: &mut Checks) {
             &*addr_of!(CO_FOUND),
         );
     }
+}
+
+/// Calls the `&mut dyn FnMut()` that `f` points to (for `canary_call`).
+extern "C" fn call_closure(f: *mut core::ffi::c_void) {
+    // SAFETY: canary_call passes the pointer fast_path_canaries gave it.
+    let f = unsafe { &mut *(f as *mut &mut dyn FnMut()) };
+    f();
+}
+
+/// Runs `f` with the canaries of `seed` in r4–r11 (and s16–s31); returns
+/// what those registers hold when it returns.
+fn with_canaries(seed: u32, mut f: impl FnMut()) -> Regs {
+    let mine = canaries(seed);
+    let mut found: Regs = [0; core::mem::size_of::<Regs>() / 4];
+    let mut f: &mut dyn FnMut() = &mut f;
+    // SAFETY: canary_call restores every register it loads.
+    unsafe {
+        canary_call(
+            &mut f as *mut &mut dyn FnMut() as *mut core::ffi::c_void,
+            call_closure,
+            &mine,
+            &mut found,
+        )
+    };
+    found
+}
+
+static mut CO_FAST_FOUND: Regs = [0; core::mem::size_of::<Regs>() / 4];
+
+/// The same canaries around the `Coroutine` fast path (inline asm at the
+/// resume and suspend sites, which saves r6/r7/lr itself and declares the
+/// other callee-saved registers clobbered): each side holds its own canaries
+/// across a resume and a suspend and must find them again.
+fn fast_path_canaries(c: &mut Checks) {
+    // SAFETY: coroutine_work's coroutine on CRC_STACK is gone.
+    let stack = unsafe { take(addr_of_mut!(CRC_STACK)) };
+    let mut co = Coroutine::new(stack, |(), y: &Yielder<(), u32>| {
+        let found = with_canaries(CO_SEED, || {
+            y.suspend(1);
+        });
+        // SAFETY: one side runs at a time.
+        unsafe { *addr_of_mut!(CO_FAST_FOUND) = found };
+        2
+    })
+    .unwrap();
+    let found = with_canaries(MAIN_SEED, || {
+        let _ = co.resume(());
+    });
+    compare(
+        c,
+        "callee-saved registers survive Coroutine::resume (main)",
+        &canaries(MAIN_SEED),
+        &found,
+    );
+    let found = with_canaries(MAIN_SEED, || {
+        let _ = co.resume(());
+    });
+    compare(
+        c,
+        "callee-saved registers survive a second resume (main)",
+        &canaries(MAIN_SEED),
+        &found,
+    );
+    compare(
+        c,
+        "callee-saved registers survive Yielder::suspend (coroutine)",
+        &canaries(CO_SEED),
+        // SAFETY: the coroutine has completed.
+        unsafe { &*addr_of!(CO_FAST_FOUND) },
+    );
 }
 
 // ------------------------------------------- entry state of a fresh context
@@ -661,6 +747,7 @@ fn main() -> ! {
     coroutine_work(&mut c);
     context_ring(&mut c);
     register_canaries(&mut c);
+    fast_path_canaries(&mut c);
     entry_state(&mut c);
     return_func_runs(&mut c);
     #[cfg(example_v8m)]
