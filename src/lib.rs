@@ -106,6 +106,7 @@ pub mod arch;
 pub mod context;
 pub mod coroutine;
 pub mod ffi;
+mod sanitizer;
 pub mod stack;
 
 pub use context::{

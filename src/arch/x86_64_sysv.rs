@@ -13,6 +13,7 @@ abi_global_asm!(
     sources: [
         include_str!("../../asm/x86_64_common.s"),
         include_str!("../../asm/x86_64_sysv.s"),
+        include_str!("../../asm/x86_64_sysv_asan.s"),
         x86_64_common_epilogue!(),
     ],
     names: [
@@ -32,6 +33,14 @@ abi_global_asm!(
         FRAME_RBP = offset_of!(CoroutineFrame, rbp),
         FRAME_RESUME = offset_of!(CoroutineFrame, resume),
         FRAME_SIZE = size_of::<CoroutineFrame>(),
+        CEM_ASAN = crate::sanitizer::HOOKS as u8,
+        SAN_START = offset_of!(crate::sanitizer::SanitizerFns, start_switch_fiber),
+        SAN_FINISH = offset_of!(crate::sanitizer::SanitizerFns, finish_switch_fiber),
+        ASAN_RESUME = offset_of!(AsanFrame, resume),
+        ASAN_BOTTOM = offset_of!(AsanFrame, bottom),
+        ASAN_SIZE = offset_of!(AsanFrame, size),
+        ASAN_FAKE = offset_of!(AsanFrame, fake_stack),
+        ASAN_FRAME_SIZE = size_of::<AsanFrame>(),
     ],
     options(att_syntax)
 );
@@ -123,7 +132,34 @@ pub const MIN_STACK_SIZE: usize = 256;
 
 extern "C" {
     fn cem_ctx_x86_64_sysv_start();
+    #[cfg(target_os = "linux")]
+    fn cem_ctx_x86_64_sysv_asan_start();
 }
+
+/// What a context switched away from by the AddressSanitizer slow path
+/// (`asm/x86_64_sysv_asan.s`) leaves at its saved rsp, and what `init` writes
+/// at `top - 32` of a fresh stack when ASan is present. 32 bytes. The stack
+/// bounds ASan needs live here because `Context` (Cem's layout) has no room
+/// for them; see `src/sanitizer.rs`.
+///
+/// | offset | size | field | contents |
+/// |-------:|-----:|-------|----------|
+/// | 0 | 8 | `resume` | where it continues (`[rsp]`, as for every suspended context) |
+/// | 8 | 8 | `bottom` | low end of this stack |
+/// | 16 | 8 | `size` | its size in bytes |
+/// | 24 | 8 | `fake_stack` | ASan's `fake_stack_save` of this side (NULL when fresh) |
+#[repr(C)]
+struct AsanFrame {
+    resume: u64,
+    bottom: u64,
+    size: u64,
+    fake_stack: u64,
+}
+
+assert_eq_size!(AsanFrame, [u8; 32]);
+// The resume address must stay at the saved rsp: the pop + jmp of both paths
+// and CEM_CONTEXT_GET_SP readers rely on it.
+const_assert_eq!(offset_of!(AsanFrame, resume), 0);
 
 /// What `init` writes at the top of a fresh stack: the address the first
 /// switch pops and jumps to. 8 bytes, just below the 16-byte aligned top, so
@@ -141,7 +177,7 @@ struct InitialFrame {
 /// `top - size_of::<InitialFrame>() .. top` (8 bytes) must be writable memory
 /// owned by the new context.
 pub(crate) unsafe fn init(
-    _base: usize,
+    base: usize,
     top: usize,
     func: usize,
     arg: usize,
@@ -153,6 +189,24 @@ pub(crate) unsafe fn init(
     frame.write(InitialFrame {
         entry: cem_ctx_x86_64_sysv_start as *const () as u64,
     });
+    let mut rsp = frame as u64;
+    // Under ASan (run-time test): the stack is unpoisoned, and the first
+    // switch lands in the ASan start trampoline, which finds the bounds for
+    // the switcher in this frame and then jumps to the ordinary start with
+    // rsp == top. 32 bytes of the 256-byte minimum.
+    #[cfg(target_os = "linux")]
+    if crate::sanitizer::asan_prepare_stack(base, top) {
+        let asan = (top - size_of::<AsanFrame>()) as *mut AsanFrame;
+        asan.write(AsanFrame {
+            resume: cem_ctx_x86_64_sysv_asan_start as *const () as u64,
+            bottom: base as u64,
+            size: (top - base) as u64,
+            fake_stack: 0,
+        });
+        rsp = asan as u64;
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = base;
     let (mxcsr, fcw) = current_fp_control();
     Context {
         rbx: func as u64,
@@ -161,7 +215,7 @@ pub(crate) unsafe fn init(
         r13: trap as usize as u64,
         r14: arg as u64,
         r15: 0,
-        rsp: frame as u64,
+        rsp,
         mxcsr,
         _padding: fcw,
     }
