@@ -11,7 +11,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-JOBS=(lint native mutation aarch64 windows firmware riscv cortex_m packaging builds)
+JOBS=(lint native mutation aarch64 windows firmware riscv cortex_m packaging builds sanitizers)
 
 usage() {
     echo "usage: scripts/test.sh [JOB...]; jobs: ${JOBS[*]}"
@@ -267,6 +267,18 @@ job_packaging() {
     step "cargo publish --dry-run; the packaged crate's tests on their own" pkg_crate_publish_dry_run
     step "docs.rs targets document without warnings" pkg_docs_rs_targets
     step "every Cargo feature in the crate docs' feature table" pkg_feature_table
+}
+
+# ASan/UBSan (C, gcc and clang, the ordinary archive), ASan and TSan (Rust).
+job_sanitizers() {
+    # shellcheck source=scripts/suites/sanitizers.sh
+    source "$ROOT/scripts/suites/sanitizers.sh"
+    step "sanitizers: c suite, gcc -fsanitize=address,undefined (+ overflow in a coroutine reported)" san_c_suite gcc g++
+    step "sanitizers: c suite, clang -fsanitize=address,undefined (+ overflow in a coroutine reported)" san_c_suite clang clang++
+    step "sanitizers: main job (scheduler, 10,000 coroutines), gcc ASan+UBSan" san_main_job gcc
+    step "sanitizers: main job (scheduler, 10,000 coroutines), clang ASan+UBSan" san_main_job clang
+    step "sanitizers: rust suites, -Zsanitizer=address, feature asan (debug, release)" san_rust_asan
+    step "sanitizers: rust suites, -Zsanitizer=thread, feature tsan (debug, release)" san_rust_tsan
 }
 
 job_builds() {

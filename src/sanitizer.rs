@@ -217,7 +217,7 @@ pub(crate) struct FiberState {
     parent_fiber: *mut c_void,
 }
 
-#[allow(unused_variables, clippy::unused_self)]
+#[allow(unused_variables, dead_code)]
 impl FiberState {
     /// State for a coroutine on `[base, base + size)`. Creates the TSan fiber.
     #[inline(always)]
