@@ -110,7 +110,7 @@ aarch64_register_discipline() {
     cargo build --release -p cem-ctx-capi --target aarch64-unknown-linux-gnu || return 1
     # FUNC_ENTRY names a second label at the same address, which objdump
     # prints under the first one: count the FUNC_BEGIN routines.
-    expected=$(grep -cE '^FUNC_BEGIN ' asm/aarch64_aapcs64.s)
+    expected=$(cat asm/aarch64_aapcs64.s asm/aarch64_aapcs64_asan.s | grep -cE '^FUNC_BEGIN ')
     dis=$(aarch64-linux-gnu-objdump -d --no-show-raw-insn target/aarch64-unknown-linux-gnu/release/libcem_ctx.a |
         awk '/^[0-9a-f]+ <(cem_swapcontext|cem_swapcontext_value|cem_context_trap|cem_ctx_aarch64_[a-z0-9_]+)>:/,/^$/') || return 1
     routines=$(grep -cE '^[0-9a-f]+ <' <<<"$dis")
@@ -119,7 +119,7 @@ aarch64_register_discipline() {
         return 1
     fi
     if grep -qE '\b[xw]18\b' <<<"$dis"; then echo "x18 used:"; echo "$dis"; return 1; fi
-    echo "x18: untouched by all $routines routines of asm/aarch64_aapcs64.s"
+    echo "x18: untouched by all $routines routines of asm/aarch64_aapcs64{,_asan}.s"
     firmware_build aarch64-unknown-none-softfloat || return 1
     dis=$(aarch64-linux-gnu-objdump -d --no-show-raw-insn \
         target/firmware/aarch64-unknown-none-softfloat/debug/cem-ctx-firmware-example |

@@ -80,7 +80,9 @@ pub(crate) struct SanitizerFns {
 }
 
 /// Whether this target has the weak-reference table (and the switch its
-/// ASan slow path): ELF Linux on x86-64 and AArch64.
+/// ASan slow path): ELF Linux on x86-64 and AArch64. Read by the System V and
+/// AAPCS64 modules as the assembler flag `CEM_ASAN` (unused by other ABIs).
+#[allow(dead_code)]
 pub(crate) const HOOKS: bool = cfg!(all(
     target_os = "linux",
     any(target_arch = "x86_64", target_arch = "aarch64")

@@ -173,7 +173,46 @@ struct AsanFrame {
 }
 
 assert_eq_size!(AsanFrame, [u8; 64]);
-const_assert_eq!(offset_of!(AsanFrame, size), offset_of!(AsanFrame, bottom) + 8);
+const_assert_eq!(
+    offset_of!(AsanFrame, size),
+    offset_of!(AsanFrame, bottom) + 8
+);
+
+/// Under ASan (run-time test): unpoisons the stack and writes an `AsanFrame`
+/// at `top - 64` holding its bounds; returns the ASan start trampoline and
+/// that frame as the initial (x30, sp). The trampoline tells ASan it arrived
+/// and continues at the ordinary start with sp == top. `None` without ASan.
+///
+/// # Safety
+/// `top - 64 .. top` must be writable memory owned by the new context.
+#[cfg(target_os = "linux")]
+unsafe fn asan_initial_frame(base: usize, top: usize) -> Option<(u64, u64)> {
+    if !crate::sanitizer::asan_prepare_stack(base, top) {
+        return None;
+    }
+    let frame = (top - size_of::<AsanFrame>()) as *mut AsanFrame;
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        frame.write(AsanFrame {
+            fp: 0,
+            lr: 0,
+            bottom: base as u64,
+            size: (top - base) as u64,
+            fake_stack: 0,
+            scratch: [0; 3],
+        })
+    };
+    Some((
+        cem_ctx_aarch64_aapcs64_asan_start as *const () as u64,
+        frame as u64,
+    ))
+}
+
+/// No sanitizer hooks on this OS.
+#[cfg(not(target_os = "linux"))]
+unsafe fn asan_initial_frame(_base: usize, _top: usize) -> Option<(u64, u64)> {
+    None
+}
 
 /// Builds the initial register state for a stack whose 16-byte aligned top is
 /// `top`: the first switch "returns" into the entry trampoline (x30), which
@@ -192,31 +231,10 @@ pub(crate) unsafe fn init(
     ret_func: unsafe extern "C" fn(),
     trap: unsafe extern "C" fn() -> !,
 ) -> Context {
-    let mut entry = cem_ctx_aarch64_aapcs64_start as *const () as u64;
-    let mut sp = top as u64;
-    // Under ASan (run-time test): the stack is unpoisoned, and the first
-    // switch lands in the ASan start trampoline, which finds the bounds for
-    // the switcher in this frame and then continues at the ordinary start
-    // with sp == top. 64 bytes of the 256-byte minimum.
-    #[cfg(target_os = "linux")]
-    if crate::sanitizer::asan_prepare_stack(base, top) {
-        let frame = (top - size_of::<AsanFrame>()) as *mut AsanFrame;
-        // SAFETY: the caller owns top - MIN_STACK_SIZE .. top.
-        unsafe {
-            frame.write(AsanFrame {
-                fp: 0,
-                lr: 0,
-                bottom: base as u64,
-                size: (top - base) as u64,
-                fake_stack: 0,
-                scratch: [0; 3],
-            })
-        };
-        entry = cem_ctx_aarch64_aapcs64_asan_start as *const () as u64;
-        sp = frame as u64;
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = base;
+    let (entry, sp) = asan_initial_frame(base, top).unwrap_or((
+        cem_ctx_aarch64_aapcs64_start as *const () as u64,
+        top as u64,
+    ));
     Context {
         x19: func as u64,
         x20: ret_func as usize as u64,

@@ -169,13 +169,45 @@ struct InitialFrame {
     entry: u64,
 }
 
+/// Under ASan (run-time test): unpoisons the stack and writes an `AsanFrame`
+/// at `top - 32` whose resume address is the ASan start trampoline and which
+/// holds the stack's bounds for the first switcher; returns it as the initial
+/// rsp. The trampoline tells ASan it arrived and jumps to the ordinary start
+/// with rsp == top. `None` without ASan.
+///
+/// # Safety
+/// `top - 32 .. top` must be writable memory owned by the new context.
+#[cfg(target_os = "linux")]
+unsafe fn asan_initial_frame(base: usize, top: usize) -> Option<u64> {
+    if !crate::sanitizer::asan_prepare_stack(base, top) {
+        return None;
+    }
+    let frame = (top - size_of::<AsanFrame>()) as *mut AsanFrame;
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        frame.write(AsanFrame {
+            resume: cem_ctx_x86_64_sysv_asan_start as *const () as u64,
+            bottom: base as u64,
+            size: (top - base) as u64,
+            fake_stack: 0,
+        })
+    };
+    Some(frame as u64)
+}
+
+/// No sanitizer hooks on this OS.
+#[cfg(not(target_os = "linux"))]
+unsafe fn asan_initial_frame(_base: usize, _top: usize) -> Option<u64> {
+    None
+}
+
 /// Builds the initial frame at `top` (16-byte aligned, `top - MIN_STACK_SIZE`
 /// writable) so that the first switch into the returned context runs the entry
 /// trampoline, which calls `func`, then `ret_func`, then `trap`.
 ///
 /// # Safety
-/// `top - size_of::<InitialFrame>() .. top` (8 bytes) must be writable memory
-/// owned by the new context.
+/// `top - size_of::<InitialFrame>() .. top` (8 bytes; 32 bytes under ASan, see
+/// `asan_initial_frame`) must be writable memory owned by the new context.
 pub(crate) unsafe fn init(
     base: usize,
     top: usize,
@@ -189,24 +221,7 @@ pub(crate) unsafe fn init(
     frame.write(InitialFrame {
         entry: cem_ctx_x86_64_sysv_start as *const () as u64,
     });
-    let mut rsp = frame as u64;
-    // Under ASan (run-time test): the stack is unpoisoned, and the first
-    // switch lands in the ASan start trampoline, which finds the bounds for
-    // the switcher in this frame and then jumps to the ordinary start with
-    // rsp == top. 32 bytes of the 256-byte minimum.
-    #[cfg(target_os = "linux")]
-    if crate::sanitizer::asan_prepare_stack(base, top) {
-        let asan = (top - size_of::<AsanFrame>()) as *mut AsanFrame;
-        asan.write(AsanFrame {
-            resume: cem_ctx_x86_64_sysv_asan_start as *const () as u64,
-            bottom: base as u64,
-            size: (top - base) as u64,
-            fake_stack: 0,
-        });
-        rsp = asan as u64;
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = base;
+    let rsp = asan_initial_frame(base, top).unwrap_or(frame as u64);
     let (mxcsr, fcw) = current_fp_control();
     Context {
         rbx: func as u64,
