@@ -275,6 +275,7 @@ job_sanitizers() {
     source "$ROOT/scripts/suites/sanitizers.sh"
     step "sanitizers: c suite, gcc -fsanitize=address,undefined (+ overflow in a coroutine reported)" san_c_suite gcc g++
     step "sanitizers: c suite, clang -fsanitize=address,undefined (+ overflow in a coroutine reported)" san_c_suite clang clang++
+    step "sanitizers: c suite (switch cases), aarch64 gcc ASan+UBSan under qemu-aarch64" san_c_suite_aarch64
     step "sanitizers: main job (scheduler, 10,000 coroutines), gcc ASan+UBSan" san_main_job gcc
     step "sanitizers: main job (scheduler, 10,000 coroutines), clang ASan+UBSan" san_main_job clang
     step "sanitizers: rust suites, -Zsanitizer=address, feature asan (debug, release)" san_rust_asan
