@@ -45,6 +45,16 @@ FUNC_ENTRY cem_swapcontext_value
     // assemblers without BTI support accept it): C may call us through a
     // function pointer (blr), which a BTI-enforcing CPU only allows onto one.
     hint    #34
+.if CEM_ASAN
+    // Under AddressSanitizer (detected at run time through a weak reference,
+    // see src/sanitizer.rs) the switch must be announced to ASan: take the
+    // slow path in aarch64_aapcs64_asan.s. Without ASan this costs a
+    // PC-relative load of a RELRO word and a not-taken cbnz. x9 is a
+    // caller-saved temporary.
+    adrp    x9, cem_ctx_sanitizer_fns + SAN_START
+    ldr     x9, [x9, #:lo12:cem_ctx_sanitizer_fns + SAN_START]
+    cbnz    x9, cem_ctx_aarch64_aapcs64_swap_asan
+.endif
     stp     x19, x20, [x0, #CTX_X19]
     stp     x21, x22, [x0, #CTX_X21]
     stp     x23, x24, [x0, #CTX_X23]

@@ -43,6 +43,14 @@ FUNC_ENTRY cem_swapcontext_value
     .cfi_startproc
     // IBT landing pad: C code may call us through a function pointer.
     endbr64
+.if CEM_ASAN
+    // Under AddressSanitizer (detected at run time through a weak reference,
+    // see src/sanitizer.rs) the switch must be announced to ASan: take the
+    // slow path in x86_64_sysv_asan.s. Without ASan this costs one
+    // RIP-relative load of a RELRO word and a not-taken branch.
+    cmpq    $0, cem_ctx_sanitizer_fns + SAN_START(%rip)
+    jne     cem_ctx_x86_64_sysv_swap_asan
+.endif
 .if CEM_FP_STATE
     FP_CONTROL_SAVE CTX_MXCSR(%rdi), CTX_FCW(%rdi)
 .endif

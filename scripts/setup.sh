@@ -36,6 +36,8 @@ APT_PACKAGES_LEAN=(
     qemu-system-misc
     # packaging job: clang brings the LLVMgold plugin the archive-merge test needs
     clang
+    # sanitizers job: clang's ASan/UBSan runtimes (gcc's come with gcc)
+    libclang-rt-14-dev
 )
 RUST_TARGETS=(
     x86_64-unknown-none x86_64-apple-darwin x86_64-pc-windows-gnu x86_64-pc-windows-msvc

@@ -11,7 +11,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-JOBS=(lint native mutation aarch64 windows firmware riscv cortex_m packaging builds gdb valgrind)
+JOBS=(lint native mutation aarch64 windows firmware riscv cortex_m packaging builds gdb valgrind sanitizers)
 
 usage() {
     echo "usage: scripts/test.sh [JOB...]; jobs: ${JOBS[*]}"
@@ -125,7 +125,7 @@ aarch64_register_discipline() {
     cargo build --release -p cem-ctx-capi --target aarch64-unknown-linux-gnu || return 1
     # FUNC_ENTRY names a second label at the same address, which objdump
     # prints under the first one: count the FUNC_BEGIN routines.
-    expected=$(grep -cE '^FUNC_BEGIN ' asm/aarch64_aapcs64.s)
+    expected=$(cat asm/aarch64_aapcs64.s asm/aarch64_aapcs64_asan.s | grep -cE '^FUNC_BEGIN ')
     dis=$(aarch64-linux-gnu-objdump -d --no-show-raw-insn target/aarch64-unknown-linux-gnu/release/libcem_ctx.a |
         awk '/^[0-9a-f]+ <(cem_swapcontext|cem_swapcontext_value|cem_context_trap|cem_ctx_aarch64_[a-z0-9_]+)>:/,/^$/') || return 1
     routines=$(grep -cE '^[0-9a-f]+ <' <<<"$dis")
@@ -134,7 +134,7 @@ aarch64_register_discipline() {
         return 1
     fi
     if grep -qE '\b[xw]18\b' <<<"$dis"; then echo "x18 used:"; echo "$dis"; return 1; fi
-    echo "x18: untouched by all $routines routines of asm/aarch64_aapcs64.s"
+    echo "x18: untouched by all $routines routines of asm/aarch64_aapcs64{,_asan}.s"
     # The Coroutine fast path is inline asm expanded into the caller's code:
     # check its templates (the operands are fixed registers, x18 never among them).
     if grep -vE '^\s*//' asm/aarch64_aapcs64_resume.s asm/aarch64_aapcs64_suspend.s |
@@ -308,6 +308,19 @@ job_packaging() {
     step "cargo publish --dry-run; the packaged crate's tests on their own" pkg_crate_publish_dry_run
     step "docs.rs targets document without warnings" pkg_docs_rs_targets
     step "every Cargo feature in the crate docs' feature table" pkg_feature_table
+}
+
+# ASan/UBSan (C, gcc and clang, the ordinary archive), ASan and TSan (Rust).
+job_sanitizers() {
+    # shellcheck source=scripts/suites/sanitizers.sh
+    source "$ROOT/scripts/suites/sanitizers.sh"
+    step "sanitizers: c suite, gcc -fsanitize=address,undefined (+ overflow in a coroutine reported)" san_c_suite gcc g++
+    step "sanitizers: c suite, clang -fsanitize=address,undefined (+ overflow in a coroutine reported)" san_c_suite clang clang++
+    step "sanitizers: c suite (switch cases), aarch64 gcc ASan+UBSan under qemu-aarch64" san_c_suite_aarch64
+    step "sanitizers: main job (scheduler, 10,000 coroutines), gcc ASan+UBSan" san_main_job gcc
+    step "sanitizers: main job (scheduler, 10,000 coroutines), clang ASan+UBSan" san_main_job clang
+    step "sanitizers: rust suites, -Zsanitizer=address, feature asan (debug, release)" san_rust_asan
+    step "sanitizers: rust suites, -Zsanitizer=thread, feature tsan (debug, release)" san_rust_tsan
 }
 
 job_builds() {

@@ -49,6 +49,7 @@ use core::ptr;
 
 use crate::arch::native;
 use crate::context::aligned_stack_top;
+use crate::sanitizer::FiberState;
 use crate::{MakeContextError, Stack};
 
 /// What [`Coroutine::resume`] returns: the coroutine suspended with a value,
@@ -92,6 +93,8 @@ struct Header {
     entry: usize,
     link: *mut Link,
     done: bool,
+    /// Sanitizer fiber state (features `asan`/`tsan`; 0 bytes otherwise).
+    san: FiberState,
 }
 
 /// The data block: header, then the closure.
@@ -157,6 +160,8 @@ enum State {
 /// receives; it cannot be moved out of the closure call.
 pub struct Yielder<I, Y> {
     link: *mut Link,
+    #[cfg(any(feature = "asan", feature = "tsan"))]
+    san: *mut FiberState,
     _marker: PhantomData<fn(Y) -> I>,
     _not_send: NotSendSync,
 }
@@ -170,7 +175,14 @@ impl<I, Y> Yielder<I, Y> {
         let mut value = ManuallyDrop::new(value);
         // SAFETY: we run on the coroutine that owns `link` (a Yielder only
         // exists inside its closure call).
-        let input = unsafe { native::coroutine_suspend(self.link, &mut *value as *mut Y as usize) };
+        let input = unsafe {
+            #[cfg(any(feature = "asan", feature = "tsan"))]
+            FiberState::before_suspend(self.san, false);
+            let input = native::coroutine_suspend(self.link, &mut *value as *mut Y as usize);
+            #[cfg(any(feature = "asan", feature = "tsan"))]
+            FiberState::after_suspend(self.san);
+            input
+        };
         take_input::<I>(input)
     }
 }
@@ -250,8 +262,17 @@ where
             ManuallyDrop::take(&mut (*data).closure),
         )
     };
+    // SAFETY: the header outlives the coroutine's run; first code on its stack.
+    #[cfg(any(feature = "asan", feature = "tsan"))]
+    let san = unsafe {
+        let san = core::ptr::addr_of_mut!((*data).header.san);
+        FiberState::on_entry(san);
+        san
+    };
     let yielder = Yielder {
         link,
+        #[cfg(any(feature = "asan", feature = "tsan"))]
+        san,
         _marker: PhantomData,
         _not_send: PhantomData,
     };
@@ -259,6 +280,9 @@ where
     // SAFETY: final suspension; nobody resumes a completed coroutine.
     unsafe {
         (*data).header.done = true;
+        // Last switch away: ASan may drop this stack's fake frames.
+        #[cfg(any(feature = "asan", feature = "tsan"))]
+        FiberState::before_suspend(san, true);
         native::coroutine_suspend(link, &mut *msg as *mut Final<R> as usize);
     }
     crate::trap()
@@ -366,6 +390,7 @@ impl<'f, I, Y, R, S: Stack> Coroutine<'f, I, Y, R, S> {
                     entry: entry::<I, Y, R, F> as *const () as usize,
                     link,
                     done: false,
+                    san: FiberState::new(base, size),
                 },
                 closure: ManuallyDrop::new(f),
             });
@@ -403,7 +428,7 @@ impl<'f, I, Y, R, S: Stack> Coroutine<'f, I, Y, R, S> {
         let mut slot = Some(input);
         // SAFETY: the coroutine is fresh or suspended, its stack alive (we own
         // it), and `slot` outlives the switch.
-        let msg = unsafe { native::coroutine_resume(self.link, &mut slot as *mut _ as usize) };
+        let msg = unsafe { self.switch_in(&mut slot as *mut _ as usize) };
         // SAFETY: the coroutine handed us a pointer to a value it will not
         // touch again (ManuallyDrop on its side): a `Y` while it lives, a
         // `Final<R>` once `done` is set. We move it out.
@@ -420,6 +445,23 @@ impl<'f, I, Y, R, S: Stack> Coroutine<'f, I, Y, R, S> {
                 #[cfg(all(feature = "std", panic = "unwind"))]
                 Final::Unwound => unreachable!("forced unwind outside of drop"),
             }
+        }
+    }
+
+    /// `native::coroutine_resume` with the sanitizer annotations around it
+    /// (nothing extra without the `asan`/`tsan` features).
+    ///
+    /// # Safety
+    /// As for `native::coroutine_resume`.
+    #[inline(always)]
+    unsafe fn switch_in(&mut self, value: usize) -> usize {
+        // SAFETY: the header lives on our stack, which we own.
+        unsafe {
+            let san = core::ptr::addr_of_mut!((*self.data).san);
+            FiberState::before_resume(san);
+            let msg = native::coroutine_resume(self.link, value);
+            FiberState::after_resume(san);
+            msg
         }
     }
 
@@ -451,6 +493,8 @@ impl<'f, I, Y, R, S: Stack> Coroutine<'f, I, Y, R, S> {
             State::Complete => {}
             State::Suspended => self.unwind(),
         }
+        // SAFETY: the coroutine no longer runs (or never ran).
+        unsafe { FiberState::destroy(core::ptr::addr_of_mut!((*self.data).san)) };
         self.state = State::Complete;
     }
 
@@ -458,7 +502,7 @@ impl<'f, I, Y, R, S: Stack> Coroutine<'f, I, Y, R, S> {
     fn unwind(&mut self) {
         // SAFETY: a null input makes the coroutine's suspend panic with
         // ForcedUnwind; the root catches it and reports Unwound.
-        let msg = unsafe { native::coroutine_resume(self.link, 0) };
+        let msg = unsafe { self.switch_in(0) };
         // SAFETY: as in resume. A coroutine that is not done caught the
         // unwind and yielded again: its stack still holds values we cannot
         // drop. Any final message (normally Unwound) means the stack is empty.

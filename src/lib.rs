@@ -70,6 +70,8 @@
 //! | feature | default | what it adds |
 //! |---------|---------|--------------|
 //! | `std` | off | a panic inside a coroutine propagates to the resumer; dropping a suspended coroutine unwinds its stack (destructors run); `GuardPageStack` (mmap / VirtualAlloc with a guard page; an overflow into it prints which stack overflowed and aborts); `Box<[u8]>` as a stack |
+//! | `asan` | off | [`Coroutine`] resumes and suspends are announced to AddressSanitizer (`__sanitizer_start_switch_fiber`/`__sanitizer_finish_switch_fiber`), for `-Zsanitizer=address`; the runtime is found at run time (weak references, ELF Linux x86-64/AArch64), so without ASan it costs a load and a branch per switch. `swap_context` (the C ABI) detects ASan without any feature. README "Debugging" |
+//! | `tsan` | off | each [`Coroutine`] is a ThreadSanitizer fiber (`__tsan_create_fiber`/`__tsan_switch_to_fiber`), for `-Zsanitizer=thread`; found at run time like `asan` |
 //!
 //! Without `std` the crate needs no allocator and no OS. A firmware crate
 //! depends on it and defines its own `#[panic_handler]`; see
@@ -108,6 +110,7 @@ pub mod coroutine;
 pub mod ffi;
 #[cfg(all(feature = "std", any(unix, windows)))]
 mod overflow;
+mod sanitizer;
 pub mod stack;
 mod valgrind;
 

@@ -8,7 +8,10 @@ use static_assertions::{assert_eq_align, assert_eq_size, const_assert_eq};
 use super::CoroutineLink;
 
 abi_global_asm!(
-    sources: [include_str!("../../asm/aarch64_aapcs64.s")],
+    sources: [
+        include_str!("../../asm/aarch64_aapcs64.s"),
+        include_str!("../../asm/aarch64_aapcs64_asan.s"),
+    ],
     names: [
         CTX_X19 = offset_of!(Context, x19),
         CTX_X21 = offset_of!(Context, x21),
@@ -27,6 +30,14 @@ abi_global_asm!(
         PARENT_RESUME = offset_of!(ParentFrame, resume),
         PARENT_X19 = offset_of!(ParentFrame, x19),
         PARENT_SIZE = size_of::<ParentFrame>(),
+        CEM_ASAN = crate::sanitizer::HOOKS as u8,
+        SAN_START = offset_of!(crate::sanitizer::SanitizerFns, start_switch_fiber),
+        SAN_FINISH = offset_of!(crate::sanitizer::SanitizerFns, finish_switch_fiber),
+        ASAN_BOTTOM = offset_of!(AsanFrame, bottom),
+        ASAN_SIZE = offset_of!(AsanFrame, size),
+        ASAN_FAKE = offset_of!(AsanFrame, fake_stack),
+        ASAN_SAVE = offset_of!(AsanFrame, scratch),
+        ASAN_FRAME_SIZE = size_of::<AsanFrame>(),
     ],
 );
 
@@ -129,38 +140,112 @@ pub const STACK_ALIGN: usize = 16;
 /// Smallest stack `cem_makecontext_checked` accepts on this ABI, in bytes.
 ///
 /// The library itself stores nothing on a fresh stack (the entry address
-/// lives in `x30`) and only needs the top aligned to 16; the rest is room for
+/// lives in `x30`; under ASan, 64 bytes of stack bounds) and only needs the top aligned to 16; the rest is room for
 /// the entry trampoline's calls and a trivial `func`. What `func` does on top
 /// (locals, callees, signal frames) must be added by the caller.
 pub const MIN_STACK_SIZE: usize = 256;
 
 extern "C" {
     fn cem_ctx_aarch64_aapcs64_start();
+    #[cfg(target_os = "linux")]
+    fn cem_ctx_aarch64_aapcs64_asan_start();
+}
+
+/// What a context switched away from by the AddressSanitizer slow path
+/// (`asm/aarch64_aapcs64_asan.s`) leaves at its saved sp, and what `init`
+/// writes at `top - 64` of a fresh stack when ASan is present. 64 bytes,
+/// 16-byte aligned (AAPCS64 §6.4.5.1). The stack bounds ASan needs live here
+/// because `Context` (Cem's layout) has no room for them; see
+/// `src/sanitizer.rs`.
+///
+/// | offset | size | field | contents |
+/// |-------:|-----:|-------|----------|
+/// | 0 | 16 | `fp`, `lr` | frame record of the `cem_swapcontext` caller (AAPCS64 §6.4.6) |
+/// | 16 | 8 | `bottom` | low end of this stack |
+/// | 24 | 8 | `size` | its size in bytes (right after `bottom`: one `ldp`) |
+/// | 32 | 8 | `fake_stack` | ASan's `fake_stack_save` of this side |
+/// | 40 | 24 | `scratch` | the switch's arguments across the ASan call |
+#[repr(C, align(16))]
+struct AsanFrame {
+    fp: u64,
+    lr: u64,
+    bottom: u64,
+    size: u64,
+    fake_stack: u64,
+    scratch: [u64; 3],
+}
+
+assert_eq_size!(AsanFrame, [u8; 64]);
+const_assert_eq!(
+    offset_of!(AsanFrame, size),
+    offset_of!(AsanFrame, bottom) + 8
+);
+
+/// Under ASan (run-time test): unpoisons the stack and writes an `AsanFrame`
+/// at `top - 64` holding its bounds; returns the ASan start trampoline and
+/// that frame as the initial (x30, sp). The trampoline tells ASan it arrived
+/// and continues at the ordinary start with sp == top. `None` without ASan.
+///
+/// # Safety
+/// `top - 64 .. top` must be writable memory owned by the new context.
+#[cfg(target_os = "linux")]
+unsafe fn asan_initial_frame(base: usize, top: usize) -> Option<(u64, u64)> {
+    if !crate::sanitizer::asan_prepare_stack(base, top) {
+        return None;
+    }
+    let frame = (top - size_of::<AsanFrame>()) as *mut AsanFrame;
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        frame.write(AsanFrame {
+            fp: 0,
+            lr: 0,
+            bottom: base as u64,
+            size: (top - base) as u64,
+            fake_stack: 0,
+            scratch: [0; 3],
+        })
+    };
+    Some((
+        cem_ctx_aarch64_aapcs64_asan_start as *const () as u64,
+        frame as u64,
+    ))
+}
+
+/// No sanitizer hooks on this OS.
+#[cfg(not(target_os = "linux"))]
+unsafe fn asan_initial_frame(_base: usize, _top: usize) -> Option<(u64, u64)> {
+    None
 }
 
 /// Builds the initial register state for a stack whose 16-byte aligned top is
 /// `top`: the first switch "returns" into the entry trampoline (x30), which
-/// calls `func`, then `ret_func`, then `trap`. Nothing is written to the stack.
+/// calls `func`, then `ret_func`, then `trap`. Nothing is written to the stack,
+/// except under AddressSanitizer (detected at run time on Linux): then a
+/// 64-byte `AsanFrame` at `top - 64` holds the stack's bounds.
 ///
 /// # Safety
-/// Writes no memory; `unsafe` only to share the x86-64 signature, whose
-/// initial frame is written to the stack.
+/// `top - MIN_STACK_SIZE .. top` must be writable memory owned by the new
+/// context (written only under ASan).
 pub(crate) unsafe fn init(
-    _base: usize,
+    base: usize,
     top: usize,
     func: usize,
     arg: usize,
     ret_func: unsafe extern "C" fn(),
     trap: unsafe extern "C" fn() -> !,
 ) -> Context {
+    let (entry, sp) = asan_initial_frame(base, top).unwrap_or((
+        cem_ctx_aarch64_aapcs64_start as *const () as u64,
+        top as u64,
+    ));
     Context {
         x19: func as u64,
         x20: ret_func as usize as u64,
         x21: trap as usize as u64,
         x22: arg as u64,
         x29: 0,
-        x30: cem_ctx_aarch64_aapcs64_start as *const () as u64,
-        sp: top as u64,
+        x30: entry,
+        sp,
         ..Context::default()
     }
 }

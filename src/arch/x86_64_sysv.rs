@@ -13,6 +13,7 @@ abi_global_asm!(
     sources: [
         include_str!("../../asm/x86_64_common.s"),
         include_str!("../../asm/x86_64_sysv.s"),
+        include_str!("../../asm/x86_64_sysv_asan.s"),
         x86_64_common_epilogue!(),
     ],
     names: [
@@ -36,6 +37,14 @@ abi_global_asm!(
         PARENT_FCW = offset_of!(ParentFrame, fcw),
         PARENT_RBX = offset_of!(ParentFrame, rbx),
         PARENT_SIZE = size_of::<ParentFrame>(),
+        CEM_ASAN = crate::sanitizer::HOOKS as u8,
+        SAN_START = offset_of!(crate::sanitizer::SanitizerFns, start_switch_fiber),
+        SAN_FINISH = offset_of!(crate::sanitizer::SanitizerFns, finish_switch_fiber),
+        ASAN_RESUME = offset_of!(AsanFrame, resume),
+        ASAN_BOTTOM = offset_of!(AsanFrame, bottom),
+        ASAN_SIZE = offset_of!(AsanFrame, size),
+        ASAN_FAKE = offset_of!(AsanFrame, fake_stack),
+        ASAN_FRAME_SIZE = size_of::<AsanFrame>(),
     ],
     options(att_syntax)
 );
@@ -127,7 +136,34 @@ pub const MIN_STACK_SIZE: usize = 256;
 
 extern "C" {
     fn cem_ctx_x86_64_sysv_start();
+    #[cfg(target_os = "linux")]
+    fn cem_ctx_x86_64_sysv_asan_start();
 }
+
+/// What a context switched away from by the AddressSanitizer slow path
+/// (`asm/x86_64_sysv_asan.s`) leaves at its saved rsp, and what `init` writes
+/// at `top - 32` of a fresh stack when ASan is present. 32 bytes. The stack
+/// bounds ASan needs live here because `Context` (Cem's layout) has no room
+/// for them; see `src/sanitizer.rs`.
+///
+/// | offset | size | field | contents |
+/// |-------:|-----:|-------|----------|
+/// | 0 | 8 | `resume` | where it continues (`[rsp]`, as for every suspended context) |
+/// | 8 | 8 | `bottom` | low end of this stack |
+/// | 16 | 8 | `size` | its size in bytes |
+/// | 24 | 8 | `fake_stack` | ASan's `fake_stack_save` of this side (NULL when fresh) |
+#[repr(C)]
+struct AsanFrame {
+    resume: u64,
+    bottom: u64,
+    size: u64,
+    fake_stack: u64,
+}
+
+assert_eq_size!(AsanFrame, [u8; 32]);
+// The resume address must stay at the saved rsp: the pop + jmp of both paths
+// and CEM_CONTEXT_GET_SP readers rely on it.
+const_assert_eq!(offset_of!(AsanFrame, resume), 0);
 
 /// What `init` writes at the top of a fresh stack: the address the first
 /// switch pops and jumps to. 8 bytes, just below the 16-byte aligned top, so
@@ -137,15 +173,47 @@ struct InitialFrame {
     entry: u64,
 }
 
+/// Under ASan (run-time test): unpoisons the stack and writes an `AsanFrame`
+/// at `top - 32` whose resume address is the ASan start trampoline and which
+/// holds the stack's bounds for the first switcher; returns it as the initial
+/// rsp. The trampoline tells ASan it arrived and jumps to the ordinary start
+/// with rsp == top. `None` without ASan.
+///
+/// # Safety
+/// `top - 32 .. top` must be writable memory owned by the new context.
+#[cfg(target_os = "linux")]
+unsafe fn asan_initial_frame(base: usize, top: usize) -> Option<u64> {
+    if !crate::sanitizer::asan_prepare_stack(base, top) {
+        return None;
+    }
+    let frame = (top - size_of::<AsanFrame>()) as *mut AsanFrame;
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        frame.write(AsanFrame {
+            resume: cem_ctx_x86_64_sysv_asan_start as *const () as u64,
+            bottom: base as u64,
+            size: (top - base) as u64,
+            fake_stack: 0,
+        })
+    };
+    Some(frame as u64)
+}
+
+/// No sanitizer hooks on this OS.
+#[cfg(not(target_os = "linux"))]
+unsafe fn asan_initial_frame(_base: usize, _top: usize) -> Option<u64> {
+    None
+}
+
 /// Builds the initial frame at `top` (16-byte aligned, `top - MIN_STACK_SIZE`
 /// writable) so that the first switch into the returned context runs the entry
 /// trampoline, which calls `func`, then `ret_func`, then `trap`.
 ///
 /// # Safety
-/// `top - size_of::<InitialFrame>() .. top` (8 bytes) must be writable memory
-/// owned by the new context.
+/// `top - size_of::<InitialFrame>() .. top` (8 bytes; 32 bytes under ASan, see
+/// `asan_initial_frame`) must be writable memory owned by the new context.
 pub(crate) unsafe fn init(
-    _base: usize,
+    base: usize,
     top: usize,
     func: usize,
     arg: usize,
@@ -157,6 +225,7 @@ pub(crate) unsafe fn init(
     frame.write(InitialFrame {
         entry: cem_ctx_x86_64_sysv_start as *const () as u64,
     });
+    let rsp = asan_initial_frame(base, top).unwrap_or(frame as u64);
     let (mxcsr, fcw) = current_fp_control();
     Context {
         rbx: func as u64,
@@ -165,7 +234,7 @@ pub(crate) unsafe fn init(
         r13: trap as usize as u64,
         r14: arg as u64,
         r15: 0,
-        rsp: frame as u64,
+        rsp,
         mxcsr,
         _padding: fcw,
     }
