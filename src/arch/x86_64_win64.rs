@@ -377,7 +377,10 @@ const_assert_eq!(
     offset_of!(CoroutineFrame, rbp),
     offset_of!(CoroutineFrame, rbx) + 8
 );
-const_assert_eq!(size_of::<CoroutineFrame>(), offset_of!(CoroutineFrame, rbp) + 8);
+const_assert_eq!(
+    size_of::<CoroutineFrame>(),
+    offset_of!(CoroutineFrame, rbp) + 8
+);
 
 /// The frame the resumer of a running coroutine leaves at its saved sp
 /// (`LINK_PARENT_SP`; names `PARENT_*`). 72 bytes, 8-byte aligned. The resume
@@ -426,7 +429,10 @@ const_assert_eq!(offset_of!(InitialCoroutineFrame, end_of_walk), 72);
 // The trampoline sets rsp = frame + FRAME_SIZE - 32 (the entry function's
 // home space, end_of_walk above it), which must be 16-byte aligned: with
 // frame = frame_top - 88 it is frame_top - 48.
-const_assert_eq!((size_of::<InitialCoroutineFrame>() - size_of::<CoroutineFrame>() + 32) % 16, 0);
+const_assert_eq!(
+    (size_of::<InitialCoroutineFrame>() - size_of::<CoroutineFrame>() + 32) % 16,
+    0
+);
 
 extern "C" {
     fn cem_ctx_x86_64_win64_coroutine_start();
