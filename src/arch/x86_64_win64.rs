@@ -1,6 +1,8 @@
 //! Microsoft x64 calling convention (Windows, and UEFI x64 without the TEB
 //! part): saved-state layout, including the TEB fields that describe the
-//! current stack, and initial frame. The switch itself is `asm/x86_64_win64.s`.
+//! current stack, and initial frame. The switch itself is `asm/x86_64_win64.s`;
+//! the Rust `Coroutine` fast path is inline asm at its call sites
+//! (`asm/x86_64_win64_resume.s`, `asm/x86_64_win64_suspend.s`).
 
 use core::mem::{offset_of, size_of};
 
