@@ -207,7 +207,7 @@ FUNC_END cem_context_trap
 // CoroutineFrame (Rust `InitialCoroutineFrame`) resumes here instead of at a
 // suspend site's landing, with the landing's registers: rdx = link block,
 // rcx = the initial frame C (rbx slot: the data block, whose first word is
-// the entry function; rbp slot: 0; TEB slots: the fresh stack's values),
+// the entry function; TEB slots: the fresh stack's values; rbp slot unread),
 // rdi = the first resume value, rsp = the parent's stack below its
 // PARENT_RESUME. It does what the landing does (asm/x86_64_win64_suspend.s),
 // then enters the entry function.
@@ -237,7 +237,11 @@ FUNC_ENTRY cem_ctx_x86_64_win64_coroutine_start
 3:
 .endif
     movq    FRAME_RBX(%rcx), %rbx
-    movq    FRAME_RBP(%rcx), %rbp
+    // rbp = 0: the conventional end of a frame-pointer chain, for tools that
+    // walk rbp. Nothing else reads it here (SEH unwinding uses the unwind info,
+    // which declares no frame register), so it is set, not loaded from the
+    // frame's rbp slot: a load that no test could observe.
+    xorl    %ebp, %ebp
     // rsp = C + FRAME_SIZE - 32, 16-byte aligned (init_coroutine places C so),
     // with the zero end-of-walk slot at rsp + 32 as the unwind info says and
     // the entry function's 32-byte home space below it. The frame below is

@@ -165,6 +165,16 @@ def expand(line, macros):
     return out
 
 
+def without(lines, i):
+    """The source with line i deleted. In an inline-asm template a `{NAME}`
+    operand that only this line used stays referenced from a comment: asm!
+    rejects a named operand the template never uses, and the mutant is the
+    missing instruction, not a build error."""
+    names = re.findall(r"\{\w+\}", lines[i].split("//")[0])
+    keep = [f"    // deleted: {' '.join(names)}"] if names else []
+    return "\n".join(lines[:i] + keep + lines[i + 1:])
+
+
 def asm_mutants(path, text, macros):
     """Yields (description, new_text) for every mutant of one asm source.
     Instructions inside macros are mutated at each invocation site (the
@@ -185,7 +195,7 @@ def asm_mutants(path, text, macros):
             continue
         if after_jz and X86_FP_MERGE.match(code0) and not in_macro:
             yield (f"delete {path}:{i + 1} [{where}] {code0} (FP merge)",
-                   "\n".join(lines[:i] + lines[i + 1:]))
+                   without(lines, i))
             continue
         if MACRO.match(stripped):
             in_macro = True
@@ -200,7 +210,7 @@ def asm_mutants(path, text, macros):
         label = f"{path}:{i + 1} [{where}] {code.strip()}"
         body = expand(code, macros)
         if len(body) > 1 or body[0] != code:
-            yield ("delete " + label, "\n".join(lines[:i] + lines[i + 1:]))
+            yield ("delete " + label, without(lines, i))
             after_skip = False
             for k, b in enumerate(body):
                 b_code = b.split("//")[0].rstrip()
@@ -211,7 +221,7 @@ def asm_mutants(path, text, macros):
                            "\n".join(lines[:i] + body[:k] + body[k + 1:] + lines[i + 1:]))
             continue
         if mutable(code):
-            yield ("delete " + label, "\n".join(lines[:i] + lines[i + 1:]))
+            yield ("delete " + label, without(lines, i))
             continue
         m = X86_PUSH_POP.match(code)
         if m:

@@ -355,7 +355,7 @@ pub(crate) unsafe fn init(
 /// | 12 | 4 | `fcw` | x87 control word in the low 16 bits |
 /// | 16 | 40 | `teb` | the TEB stack fields (`TebStack`; written only where there is a TEB) |
 /// | 56 | 8 | `rbx` | rbx (fresh coroutine: its data block) |
-/// | 64 | 8 | `rbp` | rbp (fresh coroutine: 0) |
+/// | 64 | 8 | `rbp` | rbp (fresh coroutine: 0, unread: the trampoline zeroes rbp) |
 #[repr(C)]
 pub(crate) struct CoroutineFrame {
     resume: u64,
@@ -443,9 +443,9 @@ extern "C" {
 /// Writes the initial frame of a Rust coroutine below `frame_top` (16-byte
 /// aligned; the data block starts there) and returns the coroutine's saved
 /// sp. The first resume enters the start trampoline, which takes the
-/// creator's FP control state, TEB values for the stack `[base, top)`, rbx =
-/// `data` and rbp = 0 from this frame, and runs the entry function with rsp =
-/// `frame_top - 56` (`frame_top - 48` before the pushed return address),
+/// creator's FP control state, TEB values for the stack `[base, top)` and
+/// rbx = `data` from this frame, sets rbp = 0, and runs the entry function
+/// with rsp = `frame_top - 56` (`frame_top - 48` before the pushed return address),
 /// where the zero qword at `frame_top - 16` ends stack walks.
 ///
 /// # Safety
