@@ -1,8 +1,10 @@
 // cem-ctx: assembler macros shared by both x86-64 ABIs (x86_64_sysv.s and
 // x86_64_win64.s). Prepended to each of them by abi_global_asm! (see
 // src/arch/x86_64_common.rs) and purged after each, so every global_asm! block
-// defines them once. The names they use (MXCSR_CONTROL, LINK_FP_CONTROL,
-// FRAME_MXCSR, FRAME_FCW) are set from Rust.
+// defines them once. MXCSR_CONTROL is set from Rust. (The Rust Coroutine fast
+// path writes the same FP control sequence out in its inline-asm templates,
+// asm/x86_64_*_resume.s and asm/x86_64_*_suspend.s, which cannot use these
+// global_asm macros.)
 //
 // FP control state, per context. psABI §3.2.1 (and the Microsoft convention)
 // make the *control* bits of MXCSR (bits 6-15: DAZ, exception masks, rounding,
@@ -51,30 +53,4 @@
     ldmxcsr \tmp
     fldcw   \new_fcw
 4:
-.endm
-
-// The fast path's FP control switch between the CoroutineFrame being left at
-// (save) and the one being resumed (load), in two halves so that other moves
-// can separate the stores from their read-back: COROUTINE_FP_SAVE early,
-// COROUTINE_FP_LOAD late. Both are skipped when the coroutine whose link
-// block is at (link) opted out (Options::fp_control false): then both sides
-// share one FP control state, as a function and its caller do. The resumed
-// frame's MXCSR slot is dead once it is resumed, so it serves as the scratch
-// for ldmxcsr. Targets without SSE (CEM_FP_STATE = 0) assemble nothing.
-.macro COROUTINE_FP_SAVE link, save
-.if CEM_FP_STATE
-    cmpb    $0, LINK_FP_CONTROL(\link)
-    je      3f
-    FP_CONTROL_SAVE FRAME_MXCSR(\save), FRAME_FCW(\save)
-3:
-.endif
-.endm
-
-.macro COROUTINE_FP_LOAD link, save, load, ra, rb, rc
-.if CEM_FP_STATE
-    cmpb    $0, LINK_FP_CONTROL(\link)
-    je      3f
-    FP_CONTROL_LOAD FRAME_MXCSR(\save), FRAME_FCW(\save), FRAME_MXCSR(\load), FRAME_FCW(\load), FRAME_MXCSR(\load), \ra, \rb, \rc
-3:
-.endif
 .endm

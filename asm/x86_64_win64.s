@@ -31,16 +31,9 @@
 //                           116    12  `_reserved`, zero
 //   CTX_XMM6 .. CTX_XMM15   128-272  16 each: xmm6-xmm15, nonvolatile, all 128 bits
 //
-// Fast-path frame (Rust `CoroutineFrame`, 72 bytes) that a suspended side of a
-// Rust Coroutine leaves at its saved sp:
-//
-//   FRAME_MXCSR           0     4  MXCSR
-//   FRAME_FCW             4     4  x87 control word, low 16 bits
-//   FRAME_RBX             8     8  rbx
-//   FRAME_RBP            16     8  rbp
-//   FRAME_TEB            24    40  the TEB stack fields, laid out as `TebStack`
-//   FRAME_RESUME         64     8  where it continues: last, where a call pushes it
-//   FRAME_SIZE           72
+// The Rust Coroutine fast path is inline asm (asm/x86_64_win64_resume.s and
+// asm/x86_64_win64_suspend.s, with the CoroutineFrame and ParentFrame layout
+// tables); only its start trampoline is here, at the end of this file.
 //
 // Why the TEB fields: Windows describes the current stack in the Thread
 // Environment Block. __chkstk compares against StackLimit, the exception
@@ -208,92 +201,67 @@ FUNC_BEGIN cem_context_trap
 FUNC_END cem_context_trap
 
 // ---------------------------------------------------------------------------
-// Asymmetric fast path for the Rust Coroutine type (src/coroutine.rs).
+// Start trampoline of a Rust Coroutine (src/coroutine.rs). The fast path
+// itself is inline asm at its call sites: asm/x86_64_win64_resume.s and
+// asm/x86_64_win64_suspend.s (frame layouts there). A fresh coroutine's
+// CoroutineFrame (Rust `InitialCoroutineFrame`) resumes here instead of at a
+// suspend site's landing, with the landing's registers: rdx = link block,
+// rcx = the initial frame C (rbx slot: the data block, whose first word is
+// the entry function; TEB slots: the fresh stack's values; rbp slot unread),
+// rdi = the first resume value, rsp = the parent's stack below its
+// PARENT_RESUME. It does what the landing does (asm/x86_64_win64_suspend.s),
+// then enters the entry function.
 //
-// Resume is a `call` and suspend ends in the matching `ret`, so the return-
-// stack buffer stays balanced; the coroutine is entered with an indirect jmp.
-// rbx, rbp, the FP control state and the TEB stack fields are saved here; the
-// inline asm at both call sites declares every other register (rdi, rsi,
-// r12-r15, xmm6-xmm15 included) clobbered, so the compiler saves just the
-// live nonvolatile ones. Internal convention (not the Microsoft one): rdi
-// carries the value, rdx the link block.
-//
-// A suspended side leaves a CoroutineFrame (table above) at its saved sp; the
-// link block (Rust `CoroutineLink`) is as in x86_64_sysv.s: LINK_PARENT_SP,
-// LINK_COROUTINE_SP, and LINK_FP_CONTROL, nonzero when the coroutine keeps its
-// own MXCSR/x87 control word (the default). The TEB fields are always
-// switched where there is a TEB (CEM_TEB): they are what makes exceptions and
-// stack probes work.
-
-// In: rdi = value for the coroutine, rdx = link block. Entered by `call`, which
-// pushed the parent frame's FRAME_RESUME.
-FUNC_BEGIN cem_ctx_x86_64_win64_resume
-    .seh_proc cem_ctx_x86_64_win64_resume
-    subq    $FRAME_RESUME, %rsp
-    .seh_stackalloc FRAME_RESUME
-    .seh_endprologue
-    COROUTINE_FP_SAVE %rdx, %rsp
-    movq    %rbx, FRAME_RBX(%rsp)
-    movq    %rbp, FRAME_RBP(%rsp)
-    TEB_ADDRESS %r10
-    SAVE_TEB_STACK %r10, %rsp, FRAME_TEB, %rax, %eax
-    movq    LINK_COROUTINE_SP(%rdx), %rsi
-    movq    %rsp, LINK_PARENT_SP(%rdx)
-    LOAD_TEB_STACK %r10, %rsi, FRAME_TEB, %rax, %eax
-    COROUTINE_FP_LOAD %rdx, %rsp, %rsi, %r8d, %r9d, %r11d
-    movq    FRAME_RBX(%rsi), %rbx
-    movq    FRAME_RBP(%rsi), %rbp
-    movq    FRAME_RESUME(%rsi), %rcx
-    leaq    FRAME_SIZE(%rsi), %rsp
-    // Not ret: the RSB top is our caller's return address, which suspend's
-    // ret will consume.
-    jmpq    *%rcx
-    .seh_endproc
-FUNC_END cem_ctx_x86_64_win64_resume
-
-// In: rax = where the coroutine continues, rdi = value for the parent,
-// rdx = link block. Entered by `jmp` from the suspend site.
-FUNC_BEGIN cem_ctx_x86_64_win64_suspend
-    .seh_proc cem_ctx_x86_64_win64_suspend
-    .seh_endprologue
-    subq    $FRAME_SIZE, %rsp
-    COROUTINE_FP_SAVE %rdx, %rsp
-    movq    %rax, FRAME_RESUME(%rsp)
-    movq    %rbx, FRAME_RBX(%rsp)
-    movq    %rbp, FRAME_RBP(%rsp)
-    TEB_ADDRESS %r10
-    SAVE_TEB_STACK %r10, %rsp, FRAME_TEB, %rax, %eax
-    movq    %rsp, LINK_COROUTINE_SP(%rdx)
-    movq    LINK_PARENT_SP(%rdx), %rsi
-    LOAD_TEB_STACK %r10, %rsi, FRAME_TEB, %rax, %eax
-    COROUTINE_FP_LOAD %rdx, %rsp, %rsi, %r8d, %r9d, %r11d
-    movq    FRAME_RBX(%rsi), %rbx
-    movq    FRAME_RBP(%rsi), %rbp
-    // The parent's FRAME_RESUME is the return address of its resume call.
-    leaq    FRAME_RESUME(%rsi), %rsp
-    retq
-    .seh_endproc
-FUNC_END cem_ctx_x86_64_win64_suspend
-
-// First code of a Rust coroutine. Its initial CoroutineFrame (Rust
-// `InitialCoroutineFrame`) "continues" here with rsp 16-byte aligned and a
-// zero qword at [rsp] (the end-of-walk slot),
-// rbx = the coroutine's data block (first word: its entry function), rbp = 0,
-// rdi = the first resume value. Its prologue really runs: it allocates the
-// callee's 32-byte home space, and the unwind info that describes it lets
-// RtlVirtualUnwind find the zero return address and stop.
-FUNC_BEGIN cem_ctx_x86_64_win64_coroutine_start
-    .seh_proc cem_ctx_x86_64_win64_coroutine_start
+// Unwinding: the coroutine root is a clean end of every SEH walk, as for
+// cem_makecontext's contexts. SEH unwind codes cannot follow the link block
+// to the current resumer (no indirection, unlike DWARF CFI on System V), so
+// the walk stops here. The unwind info describes a 32-byte allocation that
+// the (never executed) prologue below would have made: from the body,
+// RtlVirtualUnwind finds the return address at rsp + 32, which is
+// InitialCoroutineFrame's zero end-of-walk slot (C + FRAME_SIZE).
+FUNC_BEGIN cem_ctx_x86_64_win64_coroutine_frame
+    .seh_proc cem_ctx_x86_64_win64_coroutine_frame
     subq    $32, %rsp
     .seh_stackalloc 32
     .seh_endprologue
+FUNC_ENTRY cem_ctx_x86_64_win64_coroutine_start
+    pushq   %rbp
+    movq    %rsp, LINK_PARENT_SP(%rdx)
+    TEB_ADDRESS %r10
+    SAVE_TEB_STACK %r10, %rsp, PARENT_TEB, %rax, %eax
+    LOAD_TEB_STACK %r10, %rcx, FRAME_TEB, %rax, %eax
+.if CEM_FP_STATE
+    cmpb    $0, LINK_FP_CONTROL(%rdx)
+    je      3f
+    FP_CONTROL_LOAD PARENT_MXCSR(%rsp), PARENT_FCW(%rsp), FRAME_MXCSR(%rcx), FRAME_FCW(%rcx), FRAME_MXCSR(%rcx), %r8d, %r9d, %r11d
+3:
+.endif
+    movq    FRAME_RBX(%rcx), %rbx
+    // rbp = 0: the conventional end of a frame-pointer chain, for tools that
+    // walk rbp. Nothing else reads it here (SEH unwinding uses the unwind info,
+    // which declares no frame register), so it is set, not loaded from the
+    // frame's rbp slot: a load that no test could observe.
+    xorl    %ebp, %ebp
+    // rsp = C + FRAME_SIZE - 32, 16-byte aligned (init_coroutine places C so),
+    // with the zero end-of-walk slot at rsp + 32 as the unwind info says and
+    // the entry function's 32-byte home space below it. The frame below is
+    // dead: the fields were loaded above.
+    leaq    FRAME_SIZE-32(%rcx), %rsp
+    // entry(value, data) never returns: it ends with a final suspend. It is
+    // entered by jmp with a pushed return address rather than by call, so
+    // that the return-stack buffer holds only the parent's resume call, which
+    // the coroutine's first suspend (a ret) consumes. The pushed address is
+    // for the unwinder and keeps the entry alignment (rsp + 8 16-byte aligned).
     movq    %rdi, %rcx
     movq    %rbx, %rdx
-    // entry(value, data) never returns: it ends with a final suspend.
-    callq   *(%rbx)
+    leaq    2f(%rip), %rax
+    pushq   %rax
+    jmpq    *(%rbx)
+2:
+    // Never reached; keeps the return address above inside this function.
     int3
     .seh_endproc
-FUNC_END cem_ctx_x86_64_win64_coroutine_start
+FUNC_END cem_ctx_x86_64_win64_coroutine_frame
 
 .purgem TEB_ADDRESS
 .purgem SAVE_TEB_STACK

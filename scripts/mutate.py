@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Mutation check of the context switches: do the suites catch every lost register?
 
-    python3 scripts/mutate.py ABI [--profiles debug,release] [--list] [--only SUBSTRING]
+    python3 scripts/mutate.py ABI [--profiles debug,release] [--list] [--only SUBSTRING]...
 
 ABI is x86_64_sysv (native), aarch64_aapcs64 (qemu-aarch64) or x86_64_win64 (Wine).
 Each mutant is one single-point bug, applied to a scratch copy of the tree
@@ -43,7 +43,8 @@ ABIS = {
         "cargo": [],
     },
     "x86_64_win64": {
-        "asm": ["asm/x86_64_win64.s", "asm/x86_64_common.s"],
+        "asm": ["asm/x86_64_win64.s", "asm/x86_64_common.s", "asm/x86_64_win64_resume.s",
+                "asm/x86_64_win64_suspend.s"],
         "rust": "src/arch/x86_64_win64.rs",
         "cargo": ["--target", "x86_64-pc-windows-gnu"],
         "wine": True,
@@ -109,13 +110,16 @@ X86_FP_LINE = re.compile(r"^\s*(stmxcsr|fnstcw|ldmxcsr|fldcw)\s")
 X86_SKIP = re.compile(r"^\s*jz\s")
 X86_FP_MERGE = re.compile(r"^\s*(andl|xorl)\s")
 # Stack pointer switches that are not plain slot moves.
-X86_SP_LINE = re.compile(r"^\s*leaq\s+\{?FRAME_\w+\}?\(%r(si|cx)\),\s*%rsp\s*$")
+X86_SP_LINE = re.compile(r"^\s*leaq\s+\{?FRAME_\w+\}?(-\d+)?\(%r(si|cx)\),\s*%rsp\s*$")
 
 A64_PAIR = re.compile(r"^(\s*)(stp|ldp)(\s+)([xd]\d+|x29|x30),\s*([xd]\d+|x\d+),\s*\[(\w+),\s*#(\{?\w+\}?)\]\s*$")
 A64_SINGLE = re.compile(r"^\s*(str|ldr)\s+(x\d+|d\d+),\s*\[(\w+),\s*#\{?(CTX|FRAME|LINK|PARENT)_\w+\}?\]\s*$")
 A64_SP = re.compile(r"^\s*(mov\s+sp,\s*x\d+|add\s+sp,\s*x\d+,\s*#\{?(FRAME|PARENT)_SIZE\}?)\s*$")
 
-X86_TEB_MOVE = re.compile(r"^\s*mov[lq]\s+%\w+,\s*\S*TEB_\w+\(%\w+\)\s*$")
+# A store into a TEB field or a TEB slot: TEB_STACK_BASE(%r10),
+# FRAME_TEB+TEB_SLOT_STACK_BASE(%rsp) in global_asm, {TEB_STACK_BASE}(%r10)
+# and {FRAME_TEB}+{TEB_SLOT_STACK_BASE}(%rcx) in the inline-asm templates.
+X86_TEB_MOVE = re.compile(r"^\s*mov[lq]\s+%\w+,\s*\S*TEB_\w+\}?\(%\w+\)\s*$")
 
 FUNC = re.compile(r"^(FUNC_BEGIN|FUNC_ENTRY)\s+(\w+)")
 MACRO = re.compile(r"^\.macro\s+(\w+)\s*(.*)$")
@@ -161,6 +165,16 @@ def expand(line, macros):
     return out
 
 
+def without(lines, i):
+    """The source with line i deleted. In an inline-asm template a `{NAME}`
+    operand that only this line used stays referenced from a comment: asm!
+    rejects a named operand the template never uses, and the mutant is the
+    missing instruction, not a build error."""
+    names = re.findall(r"\{\w+\}", lines[i].split("//")[0])
+    keep = [f"    // deleted: {' '.join(names)}"] if names else []
+    return "\n".join(lines[:i] + keep + lines[i + 1:])
+
+
 def asm_mutants(path, text, macros):
     """Yields (description, new_text) for every mutant of one asm source.
     Instructions inside macros are mutated at each invocation site (the
@@ -181,7 +195,7 @@ def asm_mutants(path, text, macros):
             continue
         if after_jz and X86_FP_MERGE.match(code0) and not in_macro:
             yield (f"delete {path}:{i + 1} [{where}] {code0} (FP merge)",
-                   "\n".join(lines[:i] + lines[i + 1:]))
+                   without(lines, i))
             continue
         if MACRO.match(stripped):
             in_macro = True
@@ -196,7 +210,7 @@ def asm_mutants(path, text, macros):
         label = f"{path}:{i + 1} [{where}] {code.strip()}"
         body = expand(code, macros)
         if len(body) > 1 or body[0] != code:
-            yield ("delete " + label, "\n".join(lines[:i] + lines[i + 1:]))
+            yield ("delete " + label, without(lines, i))
             after_skip = False
             for k, b in enumerate(body):
                 b_code = b.split("//")[0].rstrip()
@@ -207,7 +221,7 @@ def asm_mutants(path, text, macros):
                            "\n".join(lines[:i] + body[:k] + body[k + 1:] + lines[i + 1:]))
             continue
         if mutable(code):
-            yield ("delete " + label, "\n".join(lines[:i] + lines[i + 1:]))
+            yield ("delete " + label, without(lines, i))
             continue
         m = X86_PUSH_POP.match(code)
         if m:
@@ -324,7 +338,8 @@ def main():
     ap.add_argument("--profiles", help="comma-separated; default: debug,release "
                     "(release for aarch64_aapcs64, see ABIS)")
     ap.add_argument("--list", action="store_true", help="print the mutants and exit")
-    ap.add_argument("--only", help="run only mutants whose description contains this")
+    ap.add_argument("--only", action="append",
+                    help="run only mutants whose description contains this (repeatable: any)")
     ap.add_argument("--timeout", type=int, default=300, help="seconds per build or test run")
     args = ap.parse_args()
     cfg = ABIS[args.abi]
@@ -346,7 +361,7 @@ def main():
             return 1
         mutants.append((path, f"{path}: {what}", text.replace(old, new)))
     if args.only:
-        mutants = [m for m in mutants if args.only in m[1]]
+        mutants = [m for m in mutants if any(o in m[1] for o in args.only)]
     if args.list:
         for _, d, _ in mutants:
             print(d)

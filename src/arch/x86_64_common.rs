@@ -47,6 +47,6 @@ pub(crate) fn prefetch(addr: usize) {
 /// for the object-format macros.
 macro_rules! x86_64_common_epilogue {
     () => {
-        ".purgem FP_CONTROL_SAVE\n.purgem FP_CONTROL_LOAD\n.purgem COROUTINE_FP_SAVE\n.purgem COROUTINE_FP_LOAD\n"
+        ".purgem FP_CONTROL_SAVE\n.purgem FP_CONTROL_LOAD\n"
     };
 }
