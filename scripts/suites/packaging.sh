@@ -143,7 +143,9 @@ pkg_check_elf_exports() {
     # grep exits early and cmd gets SIGPIPE.)
     local sections
     sections=$("${bu}objdump" -h "$a") || return 1
-    if grep '\.llvm' <<<"$sections"; then
+    # Bitcode only: .llvm_addrsig (LLVM's address-significance table, which
+    # GNU ld ignores and lld uses for identical-code folding) is no bitcode.
+    if grep -E '\.llvm(bc|cmd)\b' <<<"$sections"; then
         echo "libcem_ctx.a embeds LLVM bitcode sections (above)"
         return 1
     fi
