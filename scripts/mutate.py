@@ -82,7 +82,7 @@ INIT_MUTANTS = {
          "init_coroutine: initial frame misaligned by 8"),
     ],
     "aarch64_aapcs64": [
-        ("src/arch/aarch64_aapcs64.rs", "sp: top as u64,", "sp: (top - 8) as u64,",
+        ("src/arch/aarch64_aapcs64.rs", "        top as u64,\n    ));", "        (top - 8) as u64,\n    ));",
          "init: initial sp misaligned by 8"),
         ("src/arch/aarch64_aapcs64.rs",
          "(frame_top - size_of::<CoroutineFrame>()) as *mut CoroutineFrame",
