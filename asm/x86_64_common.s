@@ -1,10 +1,10 @@
 // cem-ctx: assembler macros shared by both x86-64 ABIs (x86_64_sysv.s and
 // x86_64_win64.s). Prepended to each of them by abi_global_asm! (see
 // src/arch/x86_64_common.rs) and purged after each, so every global_asm! block
-// defines them once. MXCSR_CONTROL is set from Rust. (The Rust Coroutine fast
-// path writes the same FP control sequence out in its inline-asm templates,
-// asm/x86_64_*_resume.s and asm/x86_64_*_suspend.s, which cannot use these
-// global_asm macros.)
+// defines them once. MXCSR_CONTROL is set from Rust. The Rust Coroutine fast
+// path's inline-asm templates (asm/x86_64_*_suspend.s) get the same macros the
+// same way, through x86_64_site_template! in src/arch/x86_64_common.rs: one
+// definition of the FP control sequence serves both switch families.
 //
 // FP control state, per context. psABI §3.2.1 (and the Microsoft convention)
 // make the *control* bits of MXCSR (bits 6-15: DAZ, exception masks, rounding,

@@ -37,20 +37,7 @@
 .if {FP_STATE}
     cmpb    $0, {LINK_FP_CONTROL}(%rdx)
     je      4f
-    movl    {PARENT_MXCSR}(%rsp), %r8d
-    xorl    {FRAME_MXCSR}(%rcx), %r8d
-    andl    ${MXCSR_CONTROL}, %r8d
-    movzwl  {PARENT_FCW}(%rsp), %r9d
-    movzwl  {FRAME_FCW}(%rcx), %r10d
-    xorl    %r10d, %r9d
-    shll    $16, %r9d
-    orl     %r9d, %r8d
-    jz      4f
-    andl    ${MXCSR_CONTROL}, %r8d
-    xorl    {FRAME_MXCSR}(%rcx), %r8d
-    movl    %r8d, {PARENT_MXCSR}(%rsp)
-    ldmxcsr {PARENT_MXCSR}(%rsp)
-    fldcw   {PARENT_FCW}(%rsp)
+    FP_CONTROL_LOAD {FRAME_MXCSR}(%rcx), {FRAME_FCW}(%rcx), {PARENT_MXCSR}(%rsp), {PARENT_FCW}(%rsp), {PARENT_MXCSR}(%rsp), %r8d, %r9d, %r10d
 4:
 .endif
     popq    %rbp
@@ -66,20 +53,7 @@
 .if {FP_STATE}
     cmpb    $0, {LINK_FP_CONTROL}(%rdx)
     je      5f
-    movl    {FRAME_MXCSR}(%rcx), %r8d
-    xorl    {PARENT_MXCSR}(%rsp), %r8d
-    andl    ${MXCSR_CONTROL}, %r8d
-    movzwl  {FRAME_FCW}(%rcx), %r9d
-    movzwl  {PARENT_FCW}(%rsp), %r10d
-    xorl    %r10d, %r9d
-    shll    $16, %r9d
-    orl     %r9d, %r8d
-    jz      5f
-    andl    ${MXCSR_CONTROL}, %r8d
-    xorl    {PARENT_MXCSR}(%rsp), %r8d
-    movl    %r8d, {FRAME_MXCSR}(%rcx)
-    ldmxcsr {FRAME_MXCSR}(%rcx)
-    fldcw   {FRAME_FCW}(%rcx)
+    FP_CONTROL_LOAD {PARENT_MXCSR}(%rsp), {PARENT_FCW}(%rsp), {FRAME_MXCSR}(%rcx), {FRAME_FCW}(%rcx), {FRAME_MXCSR}(%rcx), %r8d, %r9d, %r10d
 5:
 .endif
     movq    {FRAME_RBX}(%rcx), %rbx

@@ -50,3 +50,20 @@ macro_rules! x86_64_common_epilogue {
         ".purgem FP_CONTROL_SAVE\n.purgem FP_CONTROL_LOAD\n"
     };
 }
+
+/// The template of one fast-path site (`asm/x86_64_<abi>_{resume,suspend}.s`)
+/// with the FP control macros of `asm/x86_64_common.s` in front of it and
+/// purged after it, so that the inline sites and `cem_swapcontext` load FP
+/// control state with one definition of `FP_CONTROL_LOAD`. The site's asm!
+/// must pass `MXCSR_CONTROL` as a const operand (the macro's mask).
+macro_rules! x86_64_site_template {
+    ($file:literal) => {
+        concat!(
+            include_str!("../../asm/x86_64_common.s"),
+            "\n.set MXCSR_CONTROL, {MXCSR_CONTROL}\n",
+            include_str!($file),
+            "\n",
+            x86_64_common_epilogue!()
+        )
+    };
+}

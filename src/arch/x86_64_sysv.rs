@@ -351,8 +351,9 @@ macro_rules! coroutine_site_asm {
     ($file:literal, $value:ident, $link:ident; $($name:ident = $v:expr),* $(,)?) => {{
         let out: usize;
         core::arch::asm!(
-            include_str!($file),
+            x86_64_site_template!($file),
             FP_STATE = const FP_STATE,
+            MXCSR_CONTROL = const super::x86_64_common::MXCSR_CONTROL,
             LINK_FP_CONTROL = const offset_of!(CoroutineLink, fp_control),
             LINK_COROUTINE_SP = const offset_of!(CoroutineLink, coroutine_sp),
             PARENT_MXCSR = const offset_of!(ParentFrame, mxcsr),
@@ -398,7 +399,6 @@ pub(crate) unsafe fn coroutine_suspend(link: *mut CoroutineLink, value: usize) -
     unsafe {
         coroutine_site_asm!(
             "../../asm/x86_64_sysv_suspend.s", value, link;
-            MXCSR_CONTROL = super::x86_64_common::MXCSR_CONTROL,
             LINK_PARENT_SP = offset_of!(CoroutineLink, parent_sp),
             FRAME_MXCSR = offset_of!(CoroutineFrame, mxcsr),
             FRAME_FCW = offset_of!(CoroutineFrame, fcw),

@@ -489,8 +489,9 @@ macro_rules! coroutine_site_asm {
         let out: usize;
         #[cfg(target_feature = "sse")]
         core::arch::asm!(
-            include_str!($file),
+            x86_64_site_template!($file),
             FP_STATE = const FP_STATE,
+            MXCSR_CONTROL = const super::x86_64_common::MXCSR_CONTROL,
             LINK_FP_CONTROL = const offset_of!(CoroutineLink, fp_control),
             LINK_COROUTINE_SP = const offset_of!(CoroutineLink, coroutine_sp),
             PARENT_MXCSR = const offset_of!(ParentFrame, mxcsr),
@@ -518,13 +519,14 @@ macro_rules! coroutine_site_asm {
             "movups %xmm9, 48(%rsp)", "movups %xmm10, 64(%rsp)", "movups %xmm11, 80(%rsp)",
             "movups %xmm12, 96(%rsp)", "movups %xmm13, 112(%rsp)", "movups %xmm14, 128(%rsp)",
             "movups %xmm15, 144(%rsp)",
-            include_str!($file),
+            x86_64_site_template!($file),
             "movups (%rsp), %xmm6", "movups 16(%rsp), %xmm7", "movups 32(%rsp), %xmm8",
             "movups 48(%rsp), %xmm9", "movups 64(%rsp), %xmm10", "movups 80(%rsp), %xmm11",
             "movups 96(%rsp), %xmm12", "movups 112(%rsp), %xmm13", "movups 128(%rsp), %xmm14",
             "movups 144(%rsp), %xmm15",
             "addq $160, %rsp",
             FP_STATE = const FP_STATE,
+            MXCSR_CONTROL = const super::x86_64_common::MXCSR_CONTROL,
             LINK_FP_CONTROL = const offset_of!(CoroutineLink, fp_control),
             LINK_COROUTINE_SP = const offset_of!(CoroutineLink, coroutine_sp),
             PARENT_MXCSR = const offset_of!(ParentFrame, mxcsr),
@@ -573,7 +575,6 @@ pub(crate) unsafe fn coroutine_suspend(link: *mut CoroutineLink, value: usize) -
     unsafe {
         coroutine_site_asm!(
             "../../asm/x86_64_win64_suspend.s", value, link;
-            MXCSR_CONTROL = super::x86_64_common::MXCSR_CONTROL,
             CEM_TEB = HAS_TEB as u8,
             LINK_PARENT_SP = offset_of!(CoroutineLink, parent_sp),
             FRAME_MXCSR = offset_of!(CoroutineFrame, mxcsr),
