@@ -5,8 +5,6 @@
 //! `isolate::run_child` runs it in a second process and returns its exit code.
 #![allow(dead_code)]
 
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-
 use libtest_mimic::Failed;
 
 pub mod canary;
@@ -35,21 +33,14 @@ impl ScratchStack {
 /// Child exit codes.
 pub const TRAPPED: i32 = 42;
 pub const FAULT_ELSEWHERE: i32 = 43;
-pub const GUARD_HIT: i32 = 44;
 pub const CAME_BACK: i32 = 7;
 pub const UNKNOWN_SCENARIO: i32 = 9;
 
-/// Address range of a guard page the child expects to hit, `[start, end)`.
-pub static GUARD: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
-
-/// What a fault at `addr` means: inside `cem_context_trap`, on the
-/// registered guard page, or anywhere else.
+/// What a fault at `addr` means: inside `cem_context_trap`, or anywhere else.
 pub fn classify(addr: usize) -> i32 {
     let trap = cem_ctx::ffi::cem_context_trap as *const () as usize;
     if addr >= trap && addr < trap + 16 {
         TRAPPED
-    } else if addr >= GUARD[0].load(SeqCst) && addr < GUARD[1].load(SeqCst) {
-        GUARD_HIT
     } else {
         FAULT_ELSEWHERE
     }
@@ -60,7 +51,6 @@ pub fn describe(code: i32) -> String {
     let what = match code {
         TRAPPED => "stopped in cem_context_trap",
         FAULT_ELSEWHERE => "faulted elsewhere",
-        GUARD_HIT => "faulted on the guard page",
         CAME_BACK => "the context came back",
         UNKNOWN_SCENARIO => "unknown scenario",
         _ => "other",
